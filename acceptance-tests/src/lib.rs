@@ -1,0 +1,1 @@
+//! Embedded sandbox and terraform acceptance harness.
