@@ -1,0 +1,3 @@
+//! Terraform data sources, one file each.
+
+pub mod service_principal;

@@ -1,0 +1,249 @@
+//! The HTTP core of the Graph client: authentication headers, request ids, retries, paging.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use reqwest::{Method, StatusCode};
+use secrecy::ExposeSecret;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use tracing::{debug, warn, Instrument};
+use url::Url;
+
+use super::auth::TokenSource;
+use super::error::{classify, GraphError};
+use crate::http::{
+    connection_error, parse_retry_after, route_template, Attempts, RetryPolicy, Verdict,
+};
+
+/// A Microsoft Graph v1.0 client bound to one tenant's token source.
+#[derive(Clone, Debug)]
+pub struct GraphClient {
+    http: reqwest::Client,
+    /// `<graph endpoint>/v1.0/`
+    base: Url,
+    tokens: Arc<TokenSource>,
+    retry: RetryPolicy,
+}
+
+/// One page of a Graph collection.
+#[derive(Deserialize)]
+struct Page<T> {
+    #[serde(default = "Vec::new")]
+    value: Vec<T>,
+    #[serde(rename = "@odata.nextLink")]
+    next_link: Option<String>,
+}
+
+impl GraphClient {
+    /// A client for `graph_endpoint` (e.g. `https://graph.microsoft.com`).
+    pub fn new(
+        http: reqwest::Client,
+        graph_endpoint: &Url,
+        tokens: Arc<TokenSource>,
+        retry: RetryPolicy,
+    ) -> Self {
+        let mut base = graph_endpoint.clone();
+        base.set_path(&format!(
+            "{}/v1.0/",
+            graph_endpoint.path().trim_end_matches('/')
+        ));
+        base.set_query(None);
+        Self {
+            http,
+            base,
+            tokens,
+            retry,
+        }
+    }
+
+    /// The URL of a v1.0 path such as `servicePrincipals/{id}`.
+    pub(crate) fn url(&self, path: &str) -> Url {
+        // Paths are built from validated ids; `join` keeps the v1.0 prefix.
+        self.base
+            .join(path.trim_start_matches('/'))
+            .unwrap_or_else(|_| self.base.clone())
+    }
+
+    /// Sends one logical request, retrying what is transient, and returns a success answer.
+    /// `permission` names the Graph permission the call needs, for 403 diagnostics.
+    pub(crate) async fn send(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&serde_json::Value>,
+        permission: &'static str,
+    ) -> Result<bytes::Bytes, GraphError> {
+        let route = route_template(url.path());
+        let mut attempts = Attempts::new(&self.retry);
+        let mut refreshed = false;
+        loop {
+            attempts.begin();
+            let client_request_id = uuid::Uuid::new_v4().to_string();
+            let span = tracing::debug_span!(
+                "graph",
+                method = %method,
+                route = %route,
+                attempt = attempts.attempt(),
+                client_request_id = %client_request_id,
+            );
+            let started = Instant::now();
+            let outcome = self
+                .attempt(&method, &url, body, &client_request_id)
+                .instrument(span.clone())
+                .await;
+            let elapsed_ms = started.elapsed().as_millis() as u64;
+            let (verdict, error) = match outcome {
+                Ok(response) => {
+                    let status = response.status();
+                    let request_id = header(&response, "request-id");
+                    let retry_after =
+                        parse_retry_after(header(&response, "retry-after").as_deref());
+                    let body = response.bytes().await.unwrap_or_default();
+                    span.in_scope(|| {
+                        debug!(status = status.as_u16(), request_id = ?request_id, duration_ms = elapsed_ms, "graph response")
+                    });
+                    if status.is_success() {
+                        return Ok(body);
+                    }
+                    if status == StatusCode::UNAUTHORIZED && !refreshed {
+                        refreshed = true;
+                        self.tokens
+                            .refresh()
+                            .await
+                            .map_err(|err| GraphError::Authentication(err.to_string()))?;
+                        continue;
+                    }
+                    let error = classify(
+                        status.as_u16(),
+                        &body,
+                        request_id,
+                        client_request_id,
+                        permission,
+                    );
+                    let verdict = match status.as_u16() {
+                        429 => Verdict::Throttled(retry_after),
+                        500 | 502 | 503 | 504 => Verdict::Transient,
+                        _ => Verdict::Final,
+                    };
+                    (verdict, error)
+                }
+                Err(AttemptError::Auth(message)) => {
+                    return Err(GraphError::Authentication(message))
+                }
+                Err(AttemptError::Connection(message)) => {
+                    span.in_scope(|| debug!(duration_ms = elapsed_ms, error = %message, "graph connection failed"));
+                    (Verdict::Transient, GraphError::Transient(message))
+                }
+            };
+            match attempts.next_delay(verdict) {
+                Some(delay) => {
+                    span.in_scope(|| {
+                        warn!(
+                            delay_ms = delay.as_millis() as u64,
+                            "retrying graph request: {error}"
+                        )
+                    });
+                    tokio::time::sleep(delay).await;
+                }
+                None => {
+                    return Err(match (verdict, error) {
+                        (Verdict::Transient, GraphError::Unexpected(message)) => {
+                            GraphError::Transient(message)
+                        }
+                        (_, error) => error,
+                    })
+                }
+            }
+        }
+    }
+
+    async fn attempt(
+        &self,
+        method: &Method,
+        url: &Url,
+        body: Option<&serde_json::Value>,
+        client_request_id: &str,
+    ) -> Result<reqwest::Response, AttemptError> {
+        let token = self
+            .tokens
+            .token()
+            .await
+            .map_err(|err| AttemptError::Auth(err.to_string()))?;
+        let mut request = self
+            .http
+            .request(method.clone(), url.clone())
+            .bearer_auth(token.expose_secret())
+            .header("client-request-id", client_request_id)
+            .header("accept", "application/json");
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request
+            .send()
+            .await
+            .map_err(|err| AttemptError::Connection(connection_error(&err)))
+    }
+
+    /// GETs one object.
+    pub(crate) async fn get<T: DeserializeOwned>(
+        &self,
+        url: Url,
+        permission: &'static str,
+    ) -> Result<T, GraphError> {
+        let body = self.send(Method::GET, url, None, permission).await?;
+        decode(&body)
+    }
+
+    /// GETs every page of a collection, following `@odata.nextLink`.
+    pub(crate) async fn list<T: DeserializeOwned>(
+        &self,
+        url: Url,
+        permission: &'static str,
+    ) -> Result<Vec<T>, GraphError> {
+        let mut items = Vec::new();
+        let mut next = Some(url);
+        while let Some(url) = next.take() {
+            let body = self.send(Method::GET, url, None, permission).await?;
+            let page: Page<T> = decode(&body)?;
+            items.extend(page.value);
+            next = match page.next_link {
+                Some(link) => Some(self.same_origin(&link)?),
+                None => None,
+            };
+        }
+        Ok(items)
+    }
+
+    /// Checks that a next link stays on the Graph endpoint, so tokens never leave it.
+    fn same_origin(&self, link: &str) -> Result<Url, GraphError> {
+        let url = Url::parse(link).map_err(|err| {
+            GraphError::Unexpected(format!("bad @odata.nextLink {link:?}: {err}"))
+        })?;
+        if url.origin() != self.base.origin() {
+            return Err(GraphError::Unexpected(format!(
+                "@odata.nextLink {link:?} leaves the Graph endpoint {}",
+                self.base.origin().ascii_serialization()
+            )));
+        }
+        Ok(url)
+    }
+}
+
+enum AttemptError {
+    Auth(String),
+    Connection(String),
+}
+
+fn header(response: &reqwest::Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+pub(crate) fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, GraphError> {
+    serde_json::from_slice(body)
+        .map_err(|err| GraphError::Unexpected(format!("could not decode the answer: {err}")))
+}

@@ -1,0 +1,197 @@
+//! Retry policy shared by the Graph and Workbench clients.
+//!
+//! Both APIs throttle with 429 + `Retry-After` and fail transiently with 5xx or dropped
+//! connections. One policy decides, per attempt, whether to try again and how long to wait:
+//! capped exponential backoff with jitter, `Retry-After` honoured, and never past the
+//! operation's deadline. It knows nothing of either API's bodies.
+
+use std::time::Duration;
+
+use backon::{BackoffBuilder, ExponentialBuilder};
+use tokio::time::Instant;
+
+/// How a client retries transient failures.
+#[derive(Clone, Debug)]
+pub struct RetryPolicy {
+    /// First backoff delay.
+    pub min_delay: Duration,
+    /// Largest single backoff delay (and largest honoured `Retry-After`).
+    pub max_delay: Duration,
+    /// Attempts in total, the first included.
+    pub max_attempts: usize,
+    /// Wall-clock budget for one logical call, retries included.
+    pub deadline: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            min_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(30),
+            max_attempts: 12,
+            deadline: Duration::from_secs(300),
+        }
+    }
+}
+
+/// What one attempt's outcome means for retrying.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Success or a failure that retrying cannot fix.
+    Final,
+    /// Throttled: wait at least this long if the server said so.
+    Throttled(Option<Duration>),
+    /// A 5xx answer or a connection error.
+    Transient,
+}
+
+/// The retry state of one logical call.
+pub struct Attempts {
+    policy: RetryPolicy,
+    backoff: Box<dyn Iterator<Item = Duration> + Send>,
+    started: Instant,
+    made: usize,
+}
+
+impl Attempts {
+    /// Starts counting attempts for one call under `policy`.
+    pub fn new(policy: &RetryPolicy) -> Self {
+        let backoff = ExponentialBuilder::default()
+            .with_min_delay(policy.min_delay)
+            .with_max_delay(policy.max_delay)
+            .with_jitter()
+            .without_max_times()
+            .build();
+        Self {
+            policy: policy.clone(),
+            backoff: Box::new(backoff),
+            started: Instant::now(),
+            made: 0,
+        }
+    }
+
+    /// Number of attempts made so far (1 during the first attempt).
+    pub fn attempt(&self) -> usize {
+        self.made
+    }
+
+    /// Records that an attempt is about to be made.
+    pub fn begin(&mut self) {
+        self.made += 1;
+    }
+
+    /// Time left before the deadline.
+    pub fn remaining(&self) -> Duration {
+        self.policy.deadline.saturating_sub(self.started.elapsed())
+    }
+
+    /// Given the verdict on the last attempt, how long to sleep before the next one,
+    /// or `None` when the call must stop here (final verdict, attempts or deadline exhausted).
+    pub fn next_delay(&mut self, verdict: Verdict) -> Option<Duration> {
+        // backon's jitter is added on top of the capped delay; cap again.
+        let backoff = match verdict {
+            Verdict::Final => return None,
+            Verdict::Throttled(retry_after) => {
+                let computed = self.backoff.next().unwrap_or(self.policy.max_delay);
+                retry_after.map_or(computed, |wait| wait.min(self.policy.max_delay))
+            }
+            Verdict::Transient => self.backoff.next().unwrap_or(self.policy.max_delay),
+        }
+        .min(self.policy.max_delay);
+        if self.made >= self.policy.max_attempts || backoff >= self.remaining() {
+            return None;
+        }
+        Some(backoff)
+    }
+}
+
+/// Parses a `Retry-After` header value given in seconds (the form Graph and Workbench use).
+pub fn parse_retry_after(value: Option<&str>) -> Option<Duration> {
+    value?.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn quick() -> RetryPolicy {
+        RetryPolicy {
+            min_delay: Duration::from_millis(10),
+            max_delay: Duration::from_secs(5),
+            max_attempts: 4,
+            deadline: Duration::from_secs(60),
+        }
+    }
+
+    #[test]
+    fn final_verdict_is_never_retried() {
+        let mut attempts = Attempts::new(&quick());
+        attempts.begin();
+        assert_eq!(attempts.next_delay(Verdict::Final), None);
+    }
+
+    #[test]
+    fn retry_after_is_waited_for_in_full() {
+        let mut attempts = Attempts::new(&quick());
+        attempts.begin();
+        let delay = attempts
+            .next_delay(Verdict::Throttled(Some(Duration::from_secs(2))))
+            .expect("throttled calls are retried");
+        assert_eq!(delay, Duration::from_secs(2));
+    }
+
+    #[test]
+    fn retry_after_is_capped_at_the_largest_delay() {
+        let mut attempts = Attempts::new(&quick());
+        attempts.begin();
+        let delay = attempts.next_delay(Verdict::Throttled(Some(Duration::from_secs(3600))));
+        assert_eq!(delay, Some(Duration::from_secs(5)));
+    }
+
+    #[test]
+    fn transient_backoff_grows_and_stays_capped() {
+        let mut attempts = Attempts::new(&RetryPolicy {
+            max_attempts: 100,
+            ..quick()
+        });
+        let mut last = Duration::ZERO;
+        for _ in 0..20 {
+            attempts.begin();
+            let delay = attempts.next_delay(Verdict::Transient).expect("retried");
+            assert!(delay <= Duration::from_secs(5), "{delay:?} exceeds the cap");
+            last = delay;
+        }
+        assert!(last >= Duration::from_millis(10));
+    }
+
+    #[test]
+    fn attempts_stop_at_the_maximum() {
+        let mut attempts = Attempts::new(&quick());
+        for _ in 0..3 {
+            attempts.begin();
+            assert!(attempts.next_delay(Verdict::Transient).is_some());
+        }
+        attempts.begin();
+        assert_eq!(attempts.next_delay(Verdict::Transient), None);
+    }
+
+    #[test]
+    fn attempts_stop_before_the_deadline() {
+        let mut attempts = Attempts::new(&RetryPolicy {
+            deadline: Duration::from_secs(1),
+            ..quick()
+        });
+        attempts.begin();
+        assert_eq!(
+            attempts.next_delay(Verdict::Throttled(Some(Duration::from_secs(2)))),
+            None
+        );
+    }
+
+    #[test]
+    fn retry_after_parses_seconds_only() {
+        assert_eq!(parse_retry_after(Some(" 7 ")), Some(Duration::from_secs(7)));
+        assert_eq!(parse_retry_after(Some("soon")), None);
+        assert_eq!(parse_retry_after(None), None);
+    }
+}

@@ -1,0 +1,320 @@
+//! Expel Workbench v2 (JSON:API) client: bearer API key, paging via `links.next`, retries.
+//!
+//! Knows nothing of Terraform or of Microsoft Graph. Wire shapes stay in this module;
+//! callers get [`ContextList`] and [`Organization`].
+
+pub mod error;
+pub mod types;
+
+use std::time::Instant;
+
+use reqwest::{Method, StatusCode};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde_json::Value;
+use tracing::{debug, warn, Instrument};
+use url::Url;
+
+pub use error::WorkbenchError;
+pub use types::{ContextList, ContextListSpec, ContextType, Organization};
+
+use crate::http::{
+    connection_error, parse_retry_after, route_template, Attempts, RetryPolicy, Verdict,
+};
+use types::Resource;
+
+const CONTEXT_VARIABLES: &str = "api/v2/context_variables";
+/// Page size asked for; Workbench's maximum is undocumented, so links.next is always followed.
+const PAGE_LIMIT: usize = 500;
+
+/// A Workbench client for one API key (and, for multi-organization keys, one organization).
+#[derive(Clone)]
+pub struct WorkbenchClient {
+    http: reqwest::Client,
+    /// `<workbench url>/`
+    base: Url,
+    api_key: SecretString,
+    organization_id: Option<String>,
+    retry: RetryPolicy,
+}
+
+impl std::fmt::Debug for WorkbenchClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WorkbenchClient")
+            .field("base", &self.base.as_str())
+            .field("organization_id", &self.organization_id)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Deserialize)]
+struct Document<T> {
+    data: T,
+    #[serde(default)]
+    links: Links,
+}
+
+#[derive(Deserialize, Default)]
+struct Links {
+    #[serde(default)]
+    next: Option<String>,
+}
+
+impl WorkbenchClient {
+    /// A client for `workbench_url` (e.g. `https://workbench.expel.io`).
+    pub fn new(
+        http: reqwest::Client,
+        workbench_url: &Url,
+        api_key: SecretString,
+        organization_id: Option<String>,
+        retry: RetryPolicy,
+    ) -> Self {
+        let mut base = workbench_url.clone();
+        if !base.path().ends_with('/') {
+            base.set_path(&format!("{}/", base.path()));
+        }
+        Self {
+            http,
+            base,
+            api_key,
+            organization_id,
+            retry,
+        }
+    }
+
+    /// The organization configured for this client, if any.
+    pub fn organization_id(&self) -> Option<&str> {
+        self.organization_id.as_deref()
+    }
+
+    fn url(&self, path: &str) -> Url {
+        self.base.join(path).unwrap_or_else(|_| self.base.clone())
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&Value>,
+    ) -> Result<bytes::Bytes, WorkbenchError> {
+        let route = route_template(url.path());
+        let mut attempts = Attempts::new(&self.retry);
+        loop {
+            attempts.begin();
+            let span = tracing::debug_span!(
+                "workbench",
+                method = %method,
+                route = %route,
+                attempt = attempts.attempt()
+            );
+            let started = Instant::now();
+            let mut request = self
+                .http
+                .request(method.clone(), url.clone())
+                .bearer_auth(self.api_key.expose_secret())
+                .header("accept", "application/json");
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            let outcome = request.send().instrument(span.clone()).await;
+            let elapsed_ms = started.elapsed().as_millis() as u64;
+            let (verdict, error) = match outcome {
+                Ok(response) => {
+                    let status = response.status();
+                    let retry_after = parse_retry_after(
+                        response
+                            .headers()
+                            .get("retry-after")
+                            .and_then(|v| v.to_str().ok()),
+                    );
+                    let bytes = response.bytes().await.unwrap_or_default();
+                    span.in_scope(|| {
+                        debug!(
+                            status = status.as_u16(),
+                            duration_ms = elapsed_ms,
+                            "workbench response"
+                        )
+                    });
+                    if status.is_success() {
+                        return Ok(bytes);
+                    }
+                    let verdict = match status {
+                        StatusCode::TOO_MANY_REQUESTS => Verdict::Throttled(retry_after),
+                        StatusCode::INTERNAL_SERVER_ERROR
+                        | StatusCode::BAD_GATEWAY
+                        | StatusCode::SERVICE_UNAVAILABLE
+                        | StatusCode::GATEWAY_TIMEOUT => Verdict::Transient,
+                        _ => Verdict::Final,
+                    };
+                    (verdict, error::classify(status.as_u16(), &bytes))
+                }
+                Err(err) => {
+                    let message = connection_error(&err);
+                    span.in_scope(|| debug!(duration_ms = elapsed_ms, error = %message, "workbench connection failed"));
+                    (Verdict::Transient, WorkbenchError::Transient(message))
+                }
+            };
+            match attempts.next_delay(verdict) {
+                Some(delay) => {
+                    span.in_scope(|| {
+                        warn!(
+                            delay_ms = delay.as_millis() as u64,
+                            "retrying workbench request: {error}"
+                        )
+                    });
+                    tokio::time::sleep(delay).await;
+                }
+                None => {
+                    return Err(match (verdict, error) {
+                        (Verdict::Transient, WorkbenchError::Unexpected(m)) => {
+                            WorkbenchError::Transient(m)
+                        }
+                        (_, error) => error,
+                    })
+                }
+            }
+        }
+    }
+
+    async fn get_one(&self, url: Url) -> Result<Resource, WorkbenchError> {
+        let bytes = self.send(Method::GET, url, None).await?;
+        Ok(decode::<Document<Resource>>(&bytes)?.data)
+    }
+
+    /// Follows `links.next` (absolute or relative) until it is absent.
+    async fn get_all(&self, mut url: Url) -> Result<Vec<Resource>, WorkbenchError> {
+        url.query_pairs_mut()
+            .append_pair("page[limit]", &PAGE_LIMIT.to_string());
+        let mut items = Vec::new();
+        let mut next = Some(url);
+        while let Some(url) = next.take() {
+            let bytes = self.send(Method::GET, url.clone(), None).await?;
+            let page: Document<Vec<Resource>> = decode(&bytes)?;
+            items.extend(page.data);
+            next = match page.links.next {
+                Some(link) => Some(self.same_origin(&url, &link)?),
+                None => None,
+            };
+        }
+        Ok(items)
+    }
+
+    fn same_origin(&self, current: &Url, link: &str) -> Result<Url, WorkbenchError> {
+        let next = current
+            .join(link)
+            .map_err(|err| WorkbenchError::Unexpected(format!("bad links.next {link:?}: {err}")))?;
+        if next.origin() != self.base.origin() {
+            return Err(WorkbenchError::Unexpected(format!(
+                "links.next {link:?} leaves the Workbench URL"
+            )));
+        }
+        Ok(next)
+    }
+
+    /// The organizations the API key can see.
+    pub async fn list_organizations(&self) -> Result<Vec<Organization>, WorkbenchError> {
+        let items = self.get_all(self.url("api/v2/organizations")).await?;
+        Ok(items.into_iter().map(Resource::into_organization).collect())
+    }
+
+    fn context_url(&self, filters: &[(&str, &str)]) -> Url {
+        let mut url = self.url(CONTEXT_VARIABLES);
+        {
+            let mut query = url.query_pairs_mut();
+            for (name, value) in filters {
+                query.append_pair(&format!("filter[{name}]"), value);
+            }
+            if let Some(org) = &self.organization_id {
+                query.append_pair("filter[organization][id]", org);
+            }
+        }
+        url
+    }
+
+    /// Every list-valued context entry of the organization.
+    pub async fn list_context_lists(&self) -> Result<Vec<ContextList>, WorkbenchError> {
+        let items = self.get_all(self.context_url(&[])).await?;
+        Ok(items
+            .into_iter()
+            .filter(|r| r.attributes.get("is_array").and_then(Value::as_bool) != Some(false))
+            .filter_map(|r| r.into_context_list().ok())
+            .collect())
+    }
+
+    /// The context list with this exact name, if any.
+    pub async fn find_context_list_by_name(
+        &self,
+        name: &str,
+    ) -> Result<Option<ContextList>, WorkbenchError> {
+        let items = self.get_all(self.context_url(&[("name", name)])).await?;
+        // Filters may match loosely; the name must match exactly.
+        for item in items {
+            if item.attributes.get("name").and_then(Value::as_str) == Some(name) {
+                return item
+                    .into_context_list()
+                    .map(Some)
+                    .map_err(WorkbenchError::Unexpected);
+            }
+        }
+        Ok(None)
+    }
+
+    /// Reads a context list by id.
+    pub async fn get_context_list(&self, id: &str) -> Result<ContextList, WorkbenchError> {
+        let url = self.url(&format!("{CONTEXT_VARIABLES}/{}", path_segment(id)));
+        self.get_one(url)
+            .await?
+            .into_context_list()
+            .map_err(WorkbenchError::Unexpected)
+    }
+
+    /// Creates a context list.
+    pub async fn create_context_list(
+        &self,
+        spec: &ContextListSpec,
+    ) -> Result<ContextList, WorkbenchError> {
+        let body = types::create_document(spec, self.organization_id.as_deref());
+        let bytes = self
+            .send(Method::POST, self.url(CONTEXT_VARIABLES), Some(&body))
+            .await?;
+        decode::<Document<Resource>>(&bytes)?
+            .data
+            .into_context_list()
+            .map_err(WorkbenchError::Unexpected)
+    }
+
+    /// Updates name, description and values of a context list.
+    pub async fn update_context_list(
+        &self,
+        id: &str,
+        spec: &ContextListSpec,
+    ) -> Result<ContextList, WorkbenchError> {
+        let body = types::update_document(id, spec);
+        let url = self.url(&format!("{CONTEXT_VARIABLES}/{}", path_segment(id)));
+        let bytes = self.send(Method::PATCH, url, Some(&body)).await?;
+        decode::<Document<Resource>>(&bytes)?
+            .data
+            .into_context_list()
+            .map_err(WorkbenchError::Unexpected)
+    }
+
+    /// Deletes a context list. Absent lists count as deleted.
+    pub async fn delete_context_list(&self, id: &str) -> Result<(), WorkbenchError> {
+        let url = self.url(&format!("{CONTEXT_VARIABLES}/{}", path_segment(id)));
+        match self.send(Method::DELETE, url, None).await {
+            Ok(_) => Ok(()),
+            Err(err) if err.is_not_found() => Ok(()),
+            Err(err) => Err(err),
+        }
+    }
+}
+
+/// Percent-encodes an id for use as one path segment.
+fn path_segment(id: &str) -> String {
+    url::form_urlencoded::byte_serialize(id.as_bytes()).collect()
+}
+
+fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, WorkbenchError> {
+    serde_json::from_slice(bytes)
+        .map_err(|err| WorkbenchError::Unexpected(format!("could not decode the answer: {err}")))
+}
