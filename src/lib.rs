@@ -7,5 +7,6 @@
 pub mod data_sources;
 pub mod graph;
 pub mod http;
+pub mod logging;
 pub mod provider;
 pub mod workbench;

@@ -1,0 +1,53 @@
+# terraform-provider-expel — see README.md. `make demo` and `make test` are the two commands
+# a fresh machine needs; everything else is a building block of those.
+
+SHELL := /bin/bash
+CARGO ?= cargo
+VERSION := 0.1.0
+
+# tf-provider's build needs protoc; use the one vendored on crates.io unless one is given.
+ifndef PROTOC
+PROTOC := $(shell $(CARGO) run -q -p protoc-path)
+endif
+export PROTOC
+
+.PHONY: build sandbox demo test unit acceptance testacc fmt fmt-check lint check-terraform install clean
+
+build: ## Build the provider and the sandbox
+	$(CARGO) build --workspace --bins
+
+sandbox: ## Start the embedded sandbox in the foreground and print the variables to export
+	$(CARGO) run -q -p expel-acceptance-tests --bin expel-sandbox -- $(SANDBOX_ARGS)
+
+demo: check-terraform build ## Start the sandbox, apply examples/quickstart, print its outputs, stop
+	scripts/demo.sh
+
+test: check-terraform fmt-check lint ## Format check, clippy, unit and acceptance tests
+	$(CARGO) test --workspace --all-targets
+
+unit: ## Unit tests of the provider crate only
+	$(CARGO) test -p terraform-provider-expel
+
+testacc: check-terraform ## Acceptance tests against a real sandbox tenant (ARM_* and EXPEL_* set)
+	TF_ACC=1 $(CARGO) test -p expel-acceptance-tests --test '*'
+
+fmt: ## Format the code
+	$(CARGO) fmt --all
+
+fmt-check:
+	$(CARGO) fmt --all -- --check
+
+lint: ## Clippy with warnings as errors
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+check-terraform:
+	@command -v terraform >/dev/null || { echo "error: terraform is not on the PATH; install Terraform >= 1.5 (the acceptance tests drive the real binary)" >&2; exit 1; }
+
+install: ## Install the provider into ~/.terraform.d/plugins (Terraform's implied local mirror)
+	$(CARGO) build --release -p terraform-provider-expel
+	@platform=$$(terraform version -json | sed -n 's/.*"platform": *"\([^"]*\)".*/\1/p'); \
+	dir=$(HOME)/.terraform.d/plugins/registry.terraform.io/expel/expel/$(VERSION)/$$platform; \
+	mkdir -p $$dir && cp target/release/terraform-provider-expel $$dir/terraform-provider-expel_v$(VERSION) && echo "installed into $$dir"
+
+clean:
+	$(CARGO) clean
