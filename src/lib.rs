@@ -9,4 +9,6 @@ pub mod graph;
 pub mod http;
 pub mod logging;
 pub mod provider;
+pub mod resources;
+pub mod schema;
 pub mod workbench;

@@ -5,15 +5,14 @@ use std::collections::{BTreeMap, HashMap};
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
-use tf_provider::schema::{
-    Attribute, AttributeConstraint, AttributeType, Block, Description, Schema,
-};
+use tf_provider::schema::{AttributeConstraint, AttributeType, Block, Description, Schema};
 use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{AttributePath, DataSource, Diagnostics};
 
 use crate::graph::{GraphClient, GraphError, ServicePrincipal};
 use crate::provider::diagnostics::graph_error;
 use crate::provider::ProviderData;
+use crate::schema;
 
 /// The data source.
 #[derive(Debug)]
@@ -58,16 +57,6 @@ pub struct State {
     /// App roles granted to the service principal.
     #[serde(default)]
     pub app_roles: Value<Vec<GrantedAppRole>>,
-}
-
-fn text(description: &str, constraint: AttributeConstraint) -> Attribute {
-    Attribute {
-        attr_type: AttributeType::String,
-        description: Description::markdown(description),
-        constraint,
-        sensitive: false,
-        deprecated: false,
-    }
 }
 
 fn granted_role_type() -> AttributeType {
@@ -234,31 +223,25 @@ impl DataSource for ServicePrincipalDataSource {
         let mut attributes = HashMap::new();
         attributes.insert(
             "client_id".to_owned(),
-            text("Application (client) id to look up. Exactly one of `client_id` and `display_name`.", AttributeConstraint::OptionalComputed),
+            schema::optional_computed_string("Application (client) id to look up. Exactly one of `client_id` and `display_name`."),
         );
         attributes.insert(
             "display_name".to_owned(),
-            text(
+            schema::optional_computed_string(
                 "Display name to look up; must match exactly one service principal.",
-                AttributeConstraint::OptionalComputed,
             ),
         );
         attributes.insert(
             "object_id".to_owned(),
-            text(
-                "Object id of the service principal.",
-                AttributeConstraint::Computed,
-            ),
+            schema::computed_string("Object id of the service principal."),
         );
         attributes.insert(
             "app_roles".to_owned(),
-            Attribute {
-                attr_type: granted_role_type(),
-                description: Description::markdown("App roles (application permissions) granted to the service principal, with admin consent."),
-                constraint: AttributeConstraint::Computed,
-                sensitive: false,
-                deprecated: false,
-            },
+            schema::typed(
+                granted_role_type(),
+                AttributeConstraint::Computed,
+                "App roles (application permissions) granted to the service principal, with admin consent.",
+            ),
         );
         Some(Schema {
             version: 0,

@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod diagnostics;
+pub mod lookups;
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
@@ -26,13 +27,24 @@ pub struct Clients {
     workbench: Result<WorkbenchClient, Unavailable>,
 }
 
+#[derive(Debug, Default)]
+struct Shared {
+    clients: OnceLock<Clients>,
+    lookups: lookups::Lookups,
+}
+
 /// Shared between the provider and everything it serves; filled once by `configure`.
 #[derive(Clone, Debug, Default)]
-pub struct ProviderData(Arc<OnceLock<Clients>>);
+pub struct ProviderData(Arc<Shared>);
 
 impl ProviderData {
+    /// Tenant-wide lookups cached for this provider process.
+    pub fn lookups(&self) -> &lookups::Lookups {
+        &self.0.lookups
+    }
+
     fn clients(&self, diags: &mut Diagnostics) -> Option<&Clients> {
-        let clients = self.0.get();
+        let clients = self.0.clients.get();
         if clients.is_none() {
             diags.root_error(
                 "The expel provider is not configured",
@@ -202,7 +214,13 @@ impl Provider for ExpelProvider {
                 retry.clone(),
             )
         });
-        if self.data.0.set(Clients { graph, workbench }).is_err() {
+        if self
+            .data
+            .0
+            .clients
+            .set(Clients { graph, workbench })
+            .is_err()
+        {
             diags.root_warning(
                 "The expel provider was configured twice",
                 "The first configuration stays in effect.",
@@ -215,7 +233,13 @@ impl Provider for ExpelProvider {
         &self,
         _diags: &mut Diagnostics,
     ) -> Option<HashMap<String, Box<dyn DynamicResource>>> {
-        Some(HashMap::new())
+        let mut resources: HashMap<String, Box<dyn DynamicResource>> = HashMap::new();
+        resources.insert(
+            "expel_role_assignment".into(),
+            crate::resources::role_assignment::RoleAssignmentResource::new(self.data.clone())
+                .into(),
+        );
+        Some(resources)
     }
 
     fn get_data_sources(

@@ -1,0 +1,62 @@
+//! Small builders for Terraform schema attributes, so resource schemas read as tables.
+
+use tf_provider::schema::{Attribute, AttributeConstraint, AttributeType, Description};
+
+fn attribute(
+    attr_type: AttributeType,
+    constraint: AttributeConstraint,
+    description: &str,
+) -> Attribute {
+    Attribute {
+        attr_type,
+        description: Description::markdown(description),
+        constraint,
+        sensitive: false,
+        deprecated: false,
+    }
+}
+
+/// A required string.
+pub fn required_string(description: &str) -> Attribute {
+    attribute(
+        AttributeType::String,
+        AttributeConstraint::Required,
+        description,
+    )
+}
+
+/// An optional string the provider may fill in (a default or a looked-up value).
+pub fn optional_computed_string(description: &str) -> Attribute {
+    attribute(
+        AttributeType::String,
+        AttributeConstraint::OptionalComputed,
+        description,
+    )
+}
+
+/// An optional string.
+pub fn optional_string(description: &str) -> Attribute {
+    attribute(
+        AttributeType::String,
+        AttributeConstraint::Optional,
+        description,
+    )
+}
+
+/// A computed string.
+pub fn computed_string(description: &str) -> Attribute {
+    attribute(
+        AttributeType::String,
+        AttributeConstraint::Computed,
+        description,
+    )
+}
+
+/// An attribute of any type with a constraint.
+pub fn typed(
+    attr_type: AttributeType,
+    constraint: AttributeConstraint,
+    description: &str,
+) -> Attribute {
+    attribute(attr_type, constraint, description)
+}
