@@ -9,6 +9,7 @@ pub mod graph;
 pub mod http;
 pub mod logging;
 pub mod provider;
+pub mod remediation;
 pub mod resources;
 pub mod schema;
 pub mod workbench;

@@ -27,10 +27,22 @@ pub struct Clients {
     workbench: Result<WorkbenchClient, Unavailable>,
 }
 
+/// What this process last wrote to an application's `requiredResourceAccess`, kept under the
+/// application's lock: right after a write, Graph may still serve the old list from another
+/// replica, and building the next edit on that stale list would undo ours.
+#[derive(Debug, Default)]
+pub struct LastWrite(
+    pub  Option<(
+        std::time::Instant,
+        Vec<crate::graph::RequiredResourceAccess>,
+    )>,
+);
+
 #[derive(Debug, Default)]
 struct Shared {
     clients: OnceLock<Clients>,
     lookups: lookups::Lookups,
+    application_locks: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<LastWrite>>>>,
 }
 
 /// Shared between the provider and everything it serves; filled once by `configure`.
@@ -41,6 +53,20 @@ impl ProviderData {
     /// Tenant-wide lookups cached for this provider process.
     pub fn lookups(&self) -> &lookups::Lookups {
         &self.0.lookups
+    }
+
+    /// The lock serialising read-modify-write cycles on one application registration, whose
+    /// `requiredResourceAccess` Graph replaces whole (keyed by the application's appId).
+    pub fn application_lock(&self, app_id: &str) -> Arc<tokio::sync::Mutex<LastWrite>> {
+        let mut locks = self
+            .0
+            .application_locks
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        locks
+            .entry(app_id.to_ascii_lowercase())
+            .or_default()
+            .clone()
     }
 
     fn clients(&self, diags: &mut Diagnostics) -> Option<&Clients> {
@@ -234,6 +260,13 @@ impl Provider for ExpelProvider {
         _diags: &mut Diagnostics,
     ) -> Option<HashMap<String, Box<dyn DynamicResource>>> {
         let mut resources: HashMap<String, Box<dyn DynamicResource>> = HashMap::new();
+        resources.insert(
+            "expel_remediation_permissions".into(),
+            crate::resources::remediation_permissions::RemediationPermissionsResource::new(
+                self.data.clone(),
+            )
+            .into(),
+        );
         resources.insert(
             "expel_role_assignment".into(),
             crate::resources::role_assignment::RoleAssignmentResource::new(self.data.clone())

@@ -1,6 +1,7 @@
 //! Terraform resources, one file each, plus what they share: the private state that records
 //! when this provider last wrote an object, and reads that ride out Entra replication lag.
 
+pub mod remediation_permissions;
 pub mod role_assignment;
 
 use std::future::Future;

@@ -1,0 +1,195 @@
+//! The catalog of what each Expel Microsoft 365 auto remediation needs from the tenant: the
+//! single source for resources, validation and docs.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// Microsoft Graph's appId.
+pub const MICROSOFT_GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
+/// Office 365 Exchange Online's appId.
+pub const EXCHANGE_ONLINE_APP_ID: &str = "00000002-0000-0ff1-ce00-000000000000";
+
+/// An Expel auto remediation for Microsoft 365.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Remediation {
+    /// Reset Credentials: resets a compromised user's password.
+    ResetCredentials,
+    /// Remove Malicious Email: deletes a malicious message from mailboxes.
+    RemoveMaliciousEmail,
+}
+
+impl Remediation {
+    /// Every remediation.
+    pub const ALL: [Remediation; 2] = [
+        Remediation::ResetCredentials,
+        Remediation::RemoveMaliciousEmail,
+    ];
+
+    /// The name used in configuration and import IDs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Remediation::ResetCredentials => "reset_credentials",
+            Remediation::RemoveMaliciousEmail => "remove_malicious_email",
+        }
+    }
+
+    /// appId of the API whose permission the remediation needs.
+    pub fn resource_app_id(self) -> &'static str {
+        match self {
+            Remediation::ResetCredentials => MICROSOFT_GRAPH_APP_ID,
+            Remediation::RemoveMaliciousEmail => EXCHANGE_ONLINE_APP_ID,
+        }
+    }
+
+    /// Display name of that API.
+    pub fn resource_name(self) -> &'static str {
+        match self {
+            Remediation::ResetCredentials => "Microsoft Graph",
+            Remediation::RemoveMaliciousEmail => "Office 365 Exchange Online",
+        }
+    }
+
+    /// The application permission (app role value) needed.
+    pub fn permission(self) -> &'static str {
+        match self {
+            Remediation::ResetCredentials => "User.ReadWrite.All",
+            Remediation::RemoveMaliciousEmail => "Exchange.ManageAsApp",
+        }
+    }
+
+    /// The app role id Microsoft documents for that permission. Verified at run time against
+    /// the resource service principal's `appRoles`, never trusted alone.
+    pub fn documented_app_role_id(self) -> &'static str {
+        match self {
+            Remediation::ResetCredentials => "741f803b-c850-494e-b5df-cde7c675a1ca",
+            Remediation::RemoveMaliciousEmail => "dc50a0fb-09a3-484d-be87-e023b12c6440",
+        }
+    }
+
+    /// The directory role the app's service principal needs.
+    pub fn directory_role(self) -> &'static str {
+        match self {
+            Remediation::ResetCredentials => "User Administrator",
+            Remediation::RemoveMaliciousEmail => "Security Reader",
+        }
+    }
+
+    /// Template id of that directory role.
+    pub fn directory_role_template_id(self) -> &'static str {
+        match self {
+            Remediation::ResetCredentials => "fe930be7-5e62-47db-91af-98c3a49a38b1",
+            Remediation::RemoveMaliciousEmail => "5d6b6bb7-de71-4623-b4af-96380a352509",
+        }
+    }
+
+    /// Limits of the remediation the user must know about.
+    pub fn limits(self) -> &'static str {
+        match self {
+            Remediation::ResetCredentials => "Privileged and administrator accounts cannot have their credentials reset.",
+            Remediation::RemoveMaliciousEmail => "Message Trace must be enabled in Exchange Online. Customers onboarded with the Expel app before 2026-03-12 must grant consent again for Exchange.ManageAsApp.",
+        }
+    }
+}
+
+impl fmt::Display for Remediation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Remediation {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Remediation::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| {
+                format!(
+                    "unknown remediation {s:?}; use reset_credentials or remove_malicious_email"
+                )
+            })
+    }
+}
+
+/// Which app the remediation runs as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ApplicationType {
+    /// Expel's multi-tenant "Expel Microsoft 365 Integration" app: admin consent only.
+    Expel,
+    /// The customer's own app registration: declare the permission, then consent.
+    Custom,
+}
+
+impl ApplicationType {
+    /// The configuration name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApplicationType::Expel => "expel",
+            ApplicationType::Custom => "custom",
+        }
+    }
+}
+
+impl FromStr for ApplicationType {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "expel" => Ok(ApplicationType::Expel),
+            "custom" => Ok(ApplicationType::Custom),
+            _ => Err(format!("unknown application_type {s:?}; use expel (Expel's integration app) or custom (your own app registration)")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remediations_round_trip_through_their_names() {
+        for r in Remediation::ALL {
+            assert_eq!(r.as_str().parse::<Remediation>(), Ok(r));
+        }
+    }
+
+    #[test]
+    fn unknown_remediation_lists_the_valid_ones() {
+        let err = "reset_password".parse::<Remediation>().unwrap_err();
+        assert!(err.contains("reset_credentials") && err.contains("remove_malicious_email"));
+    }
+
+    #[test]
+    fn catalog_matches_the_guides() {
+        assert_eq!(
+            Remediation::ResetCredentials.permission(),
+            "User.ReadWrite.All"
+        );
+        assert_eq!(
+            Remediation::ResetCredentials.directory_role(),
+            "User Administrator"
+        );
+        assert_eq!(
+            Remediation::RemoveMaliciousEmail.permission(),
+            "Exchange.ManageAsApp"
+        );
+        assert_eq!(
+            Remediation::RemoveMaliciousEmail.directory_role(),
+            "Security Reader"
+        );
+        assert_eq!(
+            Remediation::RemoveMaliciousEmail.resource_app_id(),
+            EXCHANGE_ONLINE_APP_ID
+        );
+    }
+
+    #[test]
+    fn application_types_parse() {
+        assert_eq!(
+            "custom".parse::<ApplicationType>(),
+            Ok(ApplicationType::Custom)
+        );
+        assert!("Expel".parse::<ApplicationType>().is_err());
+    }
+}

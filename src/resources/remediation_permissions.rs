@@ -1,0 +1,1005 @@
+//! `expel_remediation_permissions`: grants one remediation's API permission (admin consent)
+//! to the Expel integration app or to a custom app, which first gets the permission declared
+//! in its registration's `requiredResourceAccess` (guides: "Grant Necessary Permissions",
+//! "Add an Additional API Permission").
+//!
+//! Every argument forces replacement. Destroy revokes the grant and, for custom apps, removes
+//! only the one permission entry this resource manages.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::str::FromStr;
+use std::time::Instant;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use tf_provider::schema::{Block, Description, Schema};
+use tf_provider::value::{Value, ValueEmpty};
+use tf_provider::{AttributePath, Diagnostics, Resource};
+
+use super::{lag_window_left, read_through_lag, written_now, Private};
+use crate::graph::{
+    AppRoleAssignment, GraphClient, GraphError, RequiredResourceAccess, ResourceAccess,
+    ServicePrincipal,
+};
+use crate::provider::diagnostics::graph_error;
+use crate::provider::ProviderData;
+use crate::remediation::{ApplicationType, Remediation};
+use crate::schema;
+
+/// The resource.
+#[derive(Debug)]
+pub struct RemediationPermissionsResource {
+    data: ProviderData,
+}
+
+impl RemediationPermissionsResource {
+    /// A resource acting through the provider's clients.
+    pub fn new(data: ProviderData) -> Self {
+        Self { data }
+    }
+}
+
+/// The resource's state.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub struct State {
+    #[serde(default)]
+    pub id: Value<String>,
+    #[serde(default)]
+    pub client_id: Value<String>,
+    #[serde(default)]
+    pub remediation: Value<String>,
+    #[serde(default)]
+    pub application_type: Value<String>,
+    #[serde(default)]
+    pub service_principal_id: Value<String>,
+    #[serde(default)]
+    pub resource_service_principal_id: Value<String>,
+    #[serde(default)]
+    pub permission: Value<String>,
+    #[serde(default)]
+    pub app_role_id: Value<String>,
+    #[serde(default)]
+    pub app_role_assignment_id: Value<String>,
+    #[serde(default)]
+    pub required_directory_role: Value<String>,
+}
+
+/// Import ID: `<service_principal_id>/<remediation>`, with `/custom` appended for custom apps.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportId {
+    /// Object id of the app's service principal.
+    pub service_principal_id: String,
+    /// The remediation.
+    pub remediation: Remediation,
+    /// Expel app or custom app.
+    pub application_type: ApplicationType,
+}
+
+const IMPORT_FORM: &str = "<service_principal_id>/<remediation>[/custom], e.g. 3f2a…/reset_credentials or 3f2a…/remove_malicious_email/custom";
+
+impl FromStr for ImportId {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let parts: Vec<&str> = s.trim().split('/').collect();
+        let (sp, remediation, application_type) = match parts.as_slice() {
+            [sp, remediation] => (sp, remediation, ApplicationType::Expel),
+            [sp, remediation, "custom"] => (sp, remediation, ApplicationType::Custom),
+            _ => {
+                return Err(format!(
+                "{s:?} is not an expel_remediation_permissions import ID; expected {IMPORT_FORM}"
+            ))
+            }
+        };
+        let sp = uuid::Uuid::parse_str(sp)
+            .map_err(|_| format!("{sp:?} in import ID {s:?} is not a service principal object id (a GUID); expected {IMPORT_FORM}"))?;
+        let remediation = remediation
+            .parse::<Remediation>()
+            .map_err(|err| format!("{err} (import ID {s:?}; expected {IMPORT_FORM})"))?;
+        Ok(ImportId {
+            service_principal_id: sp.hyphenated().to_string(),
+            remediation,
+            application_type,
+        })
+    }
+}
+
+impl fmt::Display for ImportId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.service_principal_id, self.remediation)?;
+        if self.application_type == ApplicationType::Custom {
+            f.write_str("/custom")?;
+        }
+        Ok(())
+    }
+}
+
+fn validate(state: &State, diags: &mut Diagnostics) {
+    if let Value::Value(client_id) = &state.client_id {
+        if uuid::Uuid::parse_str(client_id).is_err() {
+            diags.error(
+                "client_id must be a GUID",
+                format!("client_id is {client_id:?}; use the application (client) id of the Expel integration app or of your custom app."),
+                AttributePath::new("client_id"),
+            );
+        }
+    }
+    if let Value::Value(remediation) = &state.remediation {
+        if let Err(err) = remediation.parse::<Remediation>() {
+            diags.error(
+                "Unknown remediation",
+                err,
+                AttributePath::new("remediation"),
+            );
+        }
+    }
+    if let Value::Value(kind) = &state.application_type {
+        if let Err(err) = kind.parse::<ApplicationType>() {
+            diags.error(
+                "Unknown application_type",
+                err,
+                AttributePath::new("application_type"),
+            );
+        }
+    }
+}
+
+/// Everything a grant needs, resolved from the tenant.
+struct Resolved {
+    client: ServicePrincipal,
+    resource: ServicePrincipal,
+    app_role_id: String,
+}
+
+fn application_type(state: &State) -> ApplicationType {
+    state
+        .application_type
+        .as_ref_option()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(ApplicationType::Expel)
+}
+
+impl RemediationPermissionsResource {
+    /// Looks up the resource API's service principal and the app role for `remediation`.
+    async fn resource(
+        &self,
+        graph: &GraphClient,
+        remediation: Remediation,
+        diags: &mut Diagnostics,
+    ) -> Option<(ServicePrincipal, String)> {
+        let resource = match self
+            .data
+            .lookups()
+            .service_principal(graph, remediation.resource_app_id())
+            .await
+        {
+            Ok(Some(resource)) => resource,
+            Ok(None) => {
+                diags.error(
+                    format!("{} has no service principal in this tenant", remediation.resource_name()),
+                    format!(
+                        "{remediation} needs the {} permission of {name} (appId {app}), but the tenant has no service principal for it. An administrator can create it with `az ad sp create --id {app}` (or New-MgServicePrincipal -AppId {app}); it exists in every tenant licensed for Exchange Online.",
+                        remediation.permission(),
+                        name = remediation.resource_name(),
+                        app = remediation.resource_app_id(),
+                    ),
+                    AttributePath::new("remediation"),
+                );
+                return None;
+            }
+            Err(err) => {
+                graph_error(
+                    diags,
+                    &format!("looking up {}", remediation.resource_name()),
+                    &err,
+                    Some("remediation"),
+                );
+                return None;
+            }
+        };
+        let Some(role) = resource.app_role(remediation.permission()) else {
+            diags.error(
+                format!(
+                    "{} exposes no application permission {}",
+                    remediation.resource_name(),
+                    remediation.permission()
+                ),
+                format!(
+                    "The service principal {} has no app role with value {} for applications.",
+                    resource.id,
+                    remediation.permission()
+                ),
+                AttributePath::new("remediation"),
+            );
+            return None;
+        };
+        if role.id != remediation.documented_app_role_id() {
+            tracing::warn!(found = %role.id, documented = remediation.documented_app_role_id(), "app role id differs from Microsoft's documentation; using the tenant's");
+        }
+        let role_id = role.id.clone();
+        Some((resource, role_id))
+    }
+
+    /// Looks up the app's service principal by client id.
+    async fn client(
+        &self,
+        graph: &GraphClient,
+        client_id: &str,
+        kind: ApplicationType,
+        diags: &mut Diagnostics,
+    ) -> Option<ServicePrincipal> {
+        match self
+            .data
+            .lookups()
+            .service_principal(graph, client_id)
+            .await
+        {
+            Ok(Some(sp)) => Some(sp),
+            Ok(None) => {
+                let advice = match kind {
+                    ApplicationType::Expel => "The Expel Microsoft 365 Integration app has not been consented in this tenant yet: an administrator must open Expel's onboarding consent link first, which creates its service principal.",
+                    ApplicationType::Custom => "Create a service principal for your app registration (Entra ID > Enterprise applications, or `az ad sp create --id <client_id>`).",
+                };
+                diags.error(
+                    format!("No service principal with client_id {client_id}"),
+                    advice,
+                    AttributePath::new("client_id"),
+                );
+                None
+            }
+            Err(err) => {
+                graph_error(
+                    diags,
+                    &format!("looking up the service principal of client_id {client_id}"),
+                    &err,
+                    Some("client_id"),
+                );
+                None
+            }
+        }
+    }
+
+    async fn resolve(
+        &self,
+        graph: &GraphClient,
+        client_id: &str,
+        remediation: Remediation,
+        kind: ApplicationType,
+        diags: &mut Diagnostics,
+    ) -> Option<Resolved> {
+        let (resource, app_role_id) = self.resource(graph, remediation, diags).await?;
+        let client = self.client(graph, client_id, kind, diags).await?;
+        Some(Resolved {
+            client,
+            resource,
+            app_role_id,
+        })
+    }
+
+    /// Adds (or removes) this permission in the custom app's `requiredResourceAccess`,
+    /// serialised per application and built on the freshest list this process knows.
+    async fn edit_declaration(
+        &self,
+        graph: &GraphClient,
+        client_id: &str,
+        remediation: Remediation,
+        app_role_id: &str,
+        declare: bool,
+    ) -> Result<(), DeclareError> {
+        let lock = self.data.application_lock(client_id);
+        let mut last_write = lock.lock().await;
+        let application = graph
+            .find_application_by_app_id(client_id)
+            .await
+            .map_err(DeclareError::Graph)?
+            .ok_or(DeclareError::NoRegistration)?;
+        let mut entries = match &last_write.0 {
+            Some((at, entries)) if at.elapsed() < super::LAG_WINDOW => entries.clone(),
+            _ => application.required_resource_access.clone(),
+        };
+        let changed = if declare {
+            add_permission(&mut entries, remediation.resource_app_id(), app_role_id)
+        } else {
+            remove_permission(&mut entries, remediation.resource_app_id(), app_role_id)
+        };
+        if changed {
+            graph
+                .set_required_resource_access(&application.id, &entries)
+                .await
+                .map_err(DeclareError::Graph)?;
+            last_write.0 = Some((Instant::now(), entries));
+        }
+        Ok(())
+    }
+
+    /// Grants the app role, adopting an existing identical grant.
+    async fn grant(
+        graph: &GraphClient,
+        resolved: &Resolved,
+    ) -> Result<AppRoleAssignment, GraphError> {
+        match graph
+            .grant_app_role(
+                &resolved.client.id,
+                &resolved.resource.id,
+                &resolved.app_role_id,
+            )
+            .await
+        {
+            Ok(grant) => Ok(grant),
+            Err(err) if err.is_already_exists() => {
+                let found = read_through_lag(&written_now(), || {
+                    Self::find_grant(
+                        graph,
+                        &resolved.client.id,
+                        &resolved.resource.id,
+                        &resolved.app_role_id,
+                        None,
+                    )
+                })
+                .await;
+                match found {
+                    Ok(existing) => {
+                        tracing::info!(id = %existing.id, "adopting an existing admin consent");
+                        Ok(existing)
+                    }
+                    Err(_) => Err(err),
+                }
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    /// The grant of `app_role_id` (and with `id`, when known) held by `client_sp`, or NotFound.
+    async fn find_grant(
+        graph: &GraphClient,
+        client_sp: &str,
+        resource_sp: &str,
+        app_role_id: &str,
+        id: Option<&str>,
+    ) -> Result<AppRoleAssignment, GraphError> {
+        let grants = graph
+            .list_app_role_assignments(client_sp, Some(resource_sp))
+            .await?;
+        grants
+            .into_iter()
+            .find(|g| {
+                g.app_role_id.eq_ignore_ascii_case(app_role_id) && id.is_none_or(|id| g.id == id)
+            })
+            .ok_or_else(|| GraphError::NotFound(Default::default()))
+    }
+}
+
+enum DeclareError {
+    NoRegistration,
+    Graph(GraphError),
+}
+
+fn report_declare_error(diags: &mut Diagnostics, err: DeclareError, client_id: &str, verb: &str) {
+    match err {
+        DeclareError::NoRegistration => diags.error(
+            format!("No app registration with client_id {client_id} in this tenant"),
+            "application_type = \"custom\" edits the app registration's API permissions, so the registration must live in this tenant. For Expel's multi-tenant integration app, use application_type = \"expel\" (admin consent only).",
+            AttributePath::new("application_type"),
+        ),
+        DeclareError::Graph(err) => graph_error(diags, &format!("{verb} the API permission in app registration {client_id}"), &err, None),
+    }
+}
+
+/// Adds one application permission; returns whether the list changed.
+pub fn add_permission(
+    entries: &mut Vec<RequiredResourceAccess>,
+    resource_app_id: &str,
+    app_role_id: &str,
+) -> bool {
+    let access = ResourceAccess {
+        id: app_role_id.to_owned(),
+        kind: "Role".to_owned(),
+    };
+    match entries
+        .iter_mut()
+        .find(|e| e.resource_app_id.eq_ignore_ascii_case(resource_app_id))
+    {
+        Some(entry)
+            if entry
+                .resource_access
+                .iter()
+                .any(|a| a.id.eq_ignore_ascii_case(app_role_id) && a.kind == "Role") =>
+        {
+            false
+        }
+        Some(entry) => {
+            entry.resource_access.push(access);
+            true
+        }
+        None => {
+            entries.push(RequiredResourceAccess {
+                resource_app_id: resource_app_id.to_owned(),
+                resource_access: vec![access],
+            });
+            true
+        }
+    }
+}
+
+/// Removes one application permission, and its API's entry if nothing else is left in it;
+/// returns whether the list changed. Other permissions are never touched.
+pub fn remove_permission(
+    entries: &mut Vec<RequiredResourceAccess>,
+    resource_app_id: &str,
+    app_role_id: &str,
+) -> bool {
+    let mut changed = false;
+    for entry in entries
+        .iter_mut()
+        .filter(|e| e.resource_app_id.eq_ignore_ascii_case(resource_app_id))
+    {
+        let before = entry.resource_access.len();
+        entry
+            .resource_access
+            .retain(|a| !(a.id.eq_ignore_ascii_case(app_role_id) && a.kind == "Role"));
+        changed |= entry.resource_access.len() != before;
+    }
+    if changed {
+        entries.retain(|e| {
+            !(e.resource_app_id.eq_ignore_ascii_case(resource_app_id)
+                && e.resource_access.is_empty())
+        });
+    }
+    changed
+}
+
+fn declared(entries: &[RequiredResourceAccess], resource_app_id: &str, app_role_id: &str) -> bool {
+    entries.iter().any(|e| {
+        e.resource_app_id.eq_ignore_ascii_case(resource_app_id)
+            && e.resource_access
+                .iter()
+                .any(|a| a.id.eq_ignore_ascii_case(app_role_id) && a.kind == "Role")
+    })
+}
+
+/// Fills the attributes that follow from the catalog and the resolved objects.
+fn complete(
+    state: &mut State,
+    remediation: Remediation,
+    kind: ApplicationType,
+    resolved: Option<&Resolved>,
+) {
+    state.application_type = Value::Value(kind.as_str().to_owned());
+    state.permission = Value::Value(remediation.permission().to_owned());
+    state.required_directory_role = Value::Value(remediation.directory_role().to_owned());
+    if let Some(resolved) = resolved {
+        state.service_principal_id = Value::Value(resolved.client.id.clone());
+        state.resource_service_principal_id = Value::Value(resolved.resource.id.clone());
+        state.app_role_id = Value::Value(resolved.app_role_id.clone());
+        state.id = Value::Value(
+            ImportId {
+                service_principal_id: resolved.client.id.clone(),
+                remediation,
+                application_type: kind,
+            }
+            .to_string(),
+        );
+    }
+}
+
+#[async_trait]
+impl Resource for RemediationPermissionsResource {
+    type State<'a> = State;
+    type PrivateState<'a> = Private;
+    type ProviderMetaState<'a> = ValueEmpty;
+
+    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
+        let attributes: HashMap<_, _> = [
+            ("id", schema::computed_string("`<service_principal_id>/<remediation>[/custom]`, the import ID.")),
+            ("client_id", schema::required_string("Application (client) id of the Expel integration app or of your custom app. Changing it forces replacement.")),
+            ("remediation", schema::required_string("`reset_credentials` or `remove_malicious_email`. Changing it forces replacement.")),
+            ("application_type", schema::optional_computed_string("`expel` (default): grant admin consent to Expel's integration app. `custom`: also declare the permission in your app registration's API permissions. Changing it forces replacement.")),
+            ("service_principal_id", schema::computed_string("Object id of the app's service principal.")),
+            ("resource_service_principal_id", schema::computed_string("Object id of Microsoft Graph's or Exchange Online's service principal in the tenant.")),
+            ("permission", schema::computed_string("`User.ReadWrite.All` or `Exchange.ManageAsApp`.")),
+            ("app_role_id", schema::computed_string("Id of the app role granted.")),
+            ("app_role_assignment_id", schema::computed_string("Id of the grant (admin consent).")),
+            ("required_directory_role", schema::computed_string("`User Administrator` or `Security Reader`: the role to give the app with `expel_role_assignment`.")),
+        ]
+        .into_iter()
+        .map(|(name, attribute)| (name.to_owned(), attribute))
+        .collect();
+        Some(Schema {
+            version: 0,
+            block: Block {
+                version: 0,
+                attributes,
+                description: Description::markdown("Grants the API permission one Expel auto remediation needs, with admin consent."),
+                ..Default::default()
+            },
+        })
+    }
+
+    async fn validate<'a>(&self, diags: &mut Diagnostics, config: State) -> Option<()> {
+        validate(&config, diags);
+        Some(())
+    }
+
+    async fn read<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        state: State,
+        private: Private,
+        _meta: ValueEmpty,
+    ) -> Option<(State, Private)> {
+        let graph = self.data.graph(diags)?;
+        let remediation: Remediation = state.remediation.as_ref_option()?.parse().ok()?;
+        let kind = application_type(&state);
+        let mut state = state;
+        // After import only the service principal is known: find its client id.
+        if state.client_id.is_null() {
+            let sp_id = state.service_principal_id.as_ref_option()?.clone();
+            match graph.get_service_principal(&sp_id).await {
+                Ok(sp) => state.client_id = Value::Value(sp.app_id),
+                Err(err) if err.is_not_found() => return Some((State::default(), None)),
+                Err(err) => {
+                    graph_error(
+                        diags,
+                        &format!("reading service principal {sp_id}"),
+                        &err,
+                        None,
+                    );
+                    return None;
+                }
+            }
+        }
+        let client_id = state.client_id.as_ref_option()?.clone();
+        let resolved = match (
+            state.service_principal_id.as_ref_option(),
+            state.resource_service_principal_id.as_ref_option(),
+            state.app_role_id.as_ref_option(),
+        ) {
+            (Some(client), Some(resource), Some(role))
+                if !state.app_role_assignment_id.is_null() =>
+            {
+                Resolved {
+                    client: ServicePrincipal {
+                        id: client.clone(),
+                        app_id: client_id.clone(),
+                        display_name: None,
+                        app_roles: vec![],
+                    },
+                    resource: ServicePrincipal {
+                        id: resource.clone(),
+                        app_id: remediation.resource_app_id().to_owned(),
+                        display_name: None,
+                        app_roles: vec![],
+                    },
+                    app_role_id: role.clone(),
+                }
+            }
+            _ => {
+                self.resolve(graph, &client_id, remediation, kind, diags)
+                    .await?
+            }
+        };
+        let assignment_id = state.app_role_assignment_id.as_ref_option().cloned();
+        let grant = read_through_lag(&private, || {
+            Self::find_grant(
+                graph,
+                &resolved.client.id,
+                &resolved.resource.id,
+                &resolved.app_role_id,
+                assignment_id.as_deref(),
+            )
+        })
+        .await;
+        let grant = match grant {
+            Ok(grant) => grant,
+            // Consent revoked out of band: plan grants it again.
+            Err(err) if err.is_not_found() => return Some((State::default(), None)),
+            Err(err) => {
+                graph_error(
+                    diags,
+                    &format!(
+                        "reading the {} consent of client_id {client_id}",
+                        remediation.permission()
+                    ),
+                    &err,
+                    None,
+                );
+                return None;
+            }
+        };
+        if kind == ApplicationType::Custom && lag_window_left(&private).is_zero() {
+            match graph.find_application_by_app_id(&client_id).await {
+                Ok(Some(app))
+                    if declared(
+                        &app.required_resource_access,
+                        remediation.resource_app_id(),
+                        &resolved.app_role_id,
+                    ) => {}
+                // Declaration removed out of band (or the registration gone): plan declares it again.
+                Ok(_) => return Some((State::default(), None)),
+                Err(err) => {
+                    graph_error(
+                        diags,
+                        &format!("reading app registration {client_id}"),
+                        &err,
+                        None,
+                    );
+                    return None;
+                }
+            }
+        }
+        complete(&mut state, remediation, kind, Some(&resolved));
+        state.app_role_assignment_id = Value::Value(grant.id);
+        Some((state, private))
+    }
+
+    async fn plan_create<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        proposed: State,
+        _config: State,
+        _meta: ValueEmpty,
+    ) -> Option<(State, Private)> {
+        let mut planned = proposed;
+        planned.id = Value::Unknown;
+        planned.service_principal_id = Value::Unknown;
+        planned.resource_service_principal_id = Value::Unknown;
+        planned.app_role_id = Value::Unknown;
+        planned.app_role_assignment_id = Value::Unknown;
+        let kind = match &planned.application_type {
+            Value::Unknown => {
+                planned.permission = Value::Unknown;
+                planned.required_directory_role = Value::Unknown;
+                return Some((planned, None));
+            }
+            _ => application_type(&planned),
+        };
+        let Value::Value(remediation) = &planned.remediation else {
+            planned.application_type = Value::Value(kind.as_str().to_owned());
+            planned.permission = Value::Unknown;
+            planned.required_directory_role = Value::Unknown;
+            return Some((planned, None));
+        };
+        let remediation: Remediation = remediation.parse().ok()?;
+        let resolved = match planned.client_id.as_ref_option() {
+            Some(client_id) => {
+                let graph = self.data.graph(diags)?;
+                let client_id = client_id.clone();
+                let resolved = self
+                    .resolve(graph, &client_id, remediation, kind, diags)
+                    .await?;
+                if kind == ApplicationType::Custom {
+                    match graph.find_application_by_app_id(&client_id).await {
+                        Ok(Some(_)) => {}
+                        Ok(None) => {
+                            report_declare_error(
+                                diags,
+                                DeclareError::NoRegistration,
+                                &client_id,
+                                "declaring",
+                            );
+                            return None;
+                        }
+                        Err(err) => {
+                            graph_error(
+                                diags,
+                                &format!("reading app registration {client_id}"),
+                                &err,
+                                Some("client_id"),
+                            );
+                            return None;
+                        }
+                    }
+                }
+                Some(resolved)
+            }
+            None => None,
+        };
+        complete(&mut planned, remediation, kind, resolved.as_ref());
+        planned.app_role_assignment_id = Value::Unknown;
+        Some((planned, None))
+    }
+
+    async fn plan_update<'a>(
+        &self,
+        _diags: &mut Diagnostics,
+        prior: State,
+        proposed: State,
+        _config: State,
+        prior_private: Private,
+        _meta: ValueEmpty,
+    ) -> Option<(State, Private, Vec<AttributePath>)> {
+        let mut planned = proposed;
+        if planned.application_type.is_null() {
+            planned.application_type = Value::Value(ApplicationType::Expel.as_str().to_owned());
+        }
+        let mut replace = Vec::new();
+        for (name, new, old) in [
+            ("client_id", &planned.client_id, &prior.client_id),
+            ("remediation", &planned.remediation, &prior.remediation),
+            (
+                "application_type",
+                &planned.application_type,
+                &prior.application_type,
+            ),
+        ] {
+            let same = match (new, old) {
+                (Value::Value(a), Value::Value(b)) => a.eq_ignore_ascii_case(b),
+                (a, b) => a == b,
+            };
+            if !same {
+                replace.push(AttributePath::new(name));
+            }
+        }
+        if replace.is_empty() {
+            // Same object: keep the user's spelling of the client id but nothing else changes.
+            let client_id = planned.client_id.clone();
+            planned = State { client_id, ..prior };
+        } else {
+            planned.id = Value::Unknown;
+            planned.service_principal_id = Value::Unknown;
+            planned.resource_service_principal_id = Value::Unknown;
+            planned.app_role_id = Value::Unknown;
+            planned.app_role_assignment_id = Value::Unknown;
+            planned.permission = Value::Unknown;
+            planned.required_directory_role = Value::Unknown;
+        }
+        Some((planned, prior_private, replace))
+    }
+
+    async fn plan_destroy<'a>(
+        &self,
+        _diags: &mut Diagnostics,
+        _prior: State,
+        prior_private: Private,
+        _meta: ValueEmpty,
+    ) -> Option<Private> {
+        Some(prior_private)
+    }
+
+    async fn create<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        planned: State,
+        _config: State,
+        _private: Private,
+        _meta: ValueEmpty,
+    ) -> Option<(State, Private)> {
+        let graph = self.data.graph(diags)?;
+        let client_id = planned.client_id.as_ref_option()?.clone();
+        let remediation: Remediation = planned.remediation.as_ref_option()?.parse().ok()?;
+        let kind = application_type(&planned);
+        let resolved = self
+            .resolve(graph, &client_id, remediation, kind, diags)
+            .await?;
+        if kind == ApplicationType::Custom {
+            if let Err(err) = self
+                .edit_declaration(graph, &client_id, remediation, &resolved.app_role_id, true)
+                .await
+            {
+                report_declare_error(diags, err, &client_id, "declaring");
+                return None;
+            }
+        }
+        match Self::grant(graph, &resolved).await {
+            Ok(grant) => {
+                let mut state = planned;
+                complete(&mut state, remediation, kind, Some(&resolved));
+                state.app_role_assignment_id = Value::Value(grant.id);
+                Some((state, written_now()))
+            }
+            Err(err) => {
+                let note = if kind == ApplicationType::Custom {
+                    " The permission is declared in the app registration; the next apply grants consent and keeps that declaration."
+                } else {
+                    ""
+                };
+                graph_error(
+                    diags,
+                    &format!(
+                        "granting {} to client_id {client_id}{note}",
+                        remediation.permission()
+                    ),
+                    &err,
+                    None,
+                );
+                None
+            }
+        }
+    }
+
+    async fn update<'a>(
+        &self,
+        _diags: &mut Diagnostics,
+        _prior: State,
+        planned: State,
+        _config: State,
+        private: Private,
+        _meta: ValueEmpty,
+    ) -> Option<(State, Private)> {
+        // Every argument forces replacement; only the client id's letter case can get here.
+        Some((planned, private))
+    }
+
+    async fn destroy<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        prior: State,
+        _private: Private,
+        _meta: ValueEmpty,
+    ) -> Option<()> {
+        let graph = self.data.graph(diags)?;
+        let remediation: Remediation = prior.remediation.as_ref_option()?.parse().ok()?;
+        let client_id = prior.client_id.as_ref_option()?.clone();
+        if let (Some(resource), Some(grant)) = (
+            prior.resource_service_principal_id.as_ref_option(),
+            prior.app_role_assignment_id.as_ref_option(),
+        ) {
+            if let Err(err) = graph.revoke_app_role(resource, grant).await {
+                graph_error(
+                    diags,
+                    &format!(
+                        "revoking the {} consent of client_id {client_id}",
+                        remediation.permission()
+                    ),
+                    &err,
+                    None,
+                );
+                return None;
+            }
+        }
+        if application_type(&prior) == ApplicationType::Custom {
+            let app_role_id = prior.app_role_id.as_ref_option()?.clone();
+            match self
+                .edit_declaration(graph, &client_id, remediation, &app_role_id, false)
+                .await
+            {
+                Ok(()) | Err(DeclareError::NoRegistration) => {}
+                Err(err) => {
+                    report_declare_error(diags, err, &client_id, "removing");
+                    return None;
+                }
+            }
+        }
+        Some(())
+    }
+
+    async fn import<'a>(&self, diags: &mut Diagnostics, id: String) -> Option<(State, Private)> {
+        match id.parse::<ImportId>() {
+            Ok(id) => Some((
+                State {
+                    service_principal_id: Value::Value(id.service_principal_id),
+                    remediation: Value::Value(id.remediation.as_str().to_owned()),
+                    application_type: Value::Value(id.application_type.as_str().to_owned()),
+                    ..Default::default()
+                },
+                None,
+            )),
+            Err(message) => {
+                diags.root_error(
+                    "Invalid import ID for expel_remediation_permissions",
+                    message,
+                );
+                None
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SP: &str = "3f2a6b1c-0d4e-4f5a-9b8c-7d6e5f4a3b2c";
+    const GRAPH: &str = "00000003-0000-0000-c000-000000000000";
+
+    #[test]
+    fn import_id_round_trips_for_both_app_kinds() {
+        for text in [
+            format!("{SP}/reset_credentials"),
+            format!("{SP}/remove_malicious_email/custom"),
+        ] {
+            let id: ImportId = text.parse().unwrap();
+            assert_eq!(id.to_string(), text);
+        }
+    }
+
+    #[test]
+    fn import_id_errors_show_the_expected_form() {
+        for bad in [
+            "",
+            "abc/reset_credentials",
+            &format!("{SP}/reset"),
+            &format!("{SP}/reset_credentials/expel"),
+            SP,
+        ] {
+            let err = bad.parse::<ImportId>().unwrap_err();
+            assert!(
+                err.contains("<service_principal_id>/<remediation>[/custom]"),
+                "{bad}: {err}"
+            );
+        }
+    }
+
+    fn entry(app: &str, ids: &[&str]) -> RequiredResourceAccess {
+        RequiredResourceAccess {
+            resource_app_id: app.into(),
+            resource_access: ids
+                .iter()
+                .map(|id| ResourceAccess {
+                    id: id.to_string(),
+                    kind: "Role".into(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn adding_keeps_other_permissions_of_the_same_api() {
+        let mut entries = vec![entry(GRAPH, &["other-role"])];
+        assert!(add_permission(&mut entries, GRAPH, "741f"));
+        assert_eq!(entries, vec![entry(GRAPH, &["other-role", "741f"])]);
+    }
+
+    #[test]
+    fn adding_twice_changes_nothing() {
+        let mut entries = vec![entry(GRAPH, &["741f"])];
+        assert!(!add_permission(&mut entries, GRAPH, "741F"));
+    }
+
+    #[test]
+    fn removing_leaves_other_entries_alone() {
+        let mut entries = vec![
+            entry(GRAPH, &["other-role", "741f"]),
+            entry("exchange", &["dc50"]),
+        ];
+        assert!(remove_permission(&mut entries, GRAPH, "741f"));
+        assert_eq!(
+            entries,
+            vec![entry(GRAPH, &["other-role"]), entry("exchange", &["dc50"])]
+        );
+    }
+
+    #[test]
+    fn removing_the_last_permission_drops_the_api_entry() {
+        let mut entries = vec![entry(GRAPH, &["741f"]), entry("exchange", &["dc50"])];
+        assert!(remove_permission(&mut entries, GRAPH, "741f"));
+        assert_eq!(entries, vec![entry("exchange", &["dc50"])]);
+    }
+
+    #[test]
+    fn delegated_scopes_with_the_same_id_are_not_removed() {
+        let mut entries = vec![RequiredResourceAccess {
+            resource_app_id: GRAPH.into(),
+            resource_access: vec![ResourceAccess {
+                id: "741f".into(),
+                kind: "Scope".into(),
+            }],
+        }];
+        assert!(!remove_permission(&mut entries, GRAPH, "741f"));
+    }
+
+    #[test]
+    fn validation_names_bad_remediation_and_type() {
+        let mut diags = Diagnostics::default();
+        validate(
+            &State {
+                remediation: Value::Value("reset_password".into()),
+                application_type: Value::Value("azure".into()),
+                client_id: Value::Value("expel".into()),
+                ..Default::default()
+            },
+            &mut diags,
+        );
+        let attributes: Vec<_> = diags.errors.iter().map(|e| e.attribute.clone()).collect();
+        assert_eq!(
+            attributes,
+            vec![
+                AttributePath::new("client_id"),
+                AttributePath::new("remediation"),
+                AttributePath::new("application_type")
+            ]
+        );
+    }
+}
