@@ -261,6 +261,10 @@ impl Provider for ExpelProvider {
     ) -> Option<HashMap<String, Box<dyn DynamicResource>>> {
         let mut resources: HashMap<String, Box<dyn DynamicResource>> = HashMap::new();
         resources.insert(
+            "expel_context_list".into(),
+            crate::resources::context_list::ContextListResource::new(self.data.clone()).into(),
+        );
+        resources.insert(
             "expel_remediation_permissions".into(),
             crate::resources::remediation_permissions::RemediationPermissionsResource::new(
                 self.data.clone(),
@@ -280,6 +284,10 @@ impl Provider for ExpelProvider {
         _diags: &mut Diagnostics,
     ) -> Option<HashMap<String, Box<dyn DynamicDataSource>>> {
         let mut sources: HashMap<String, Box<dyn DynamicDataSource>> = HashMap::new();
+        sources.insert(
+            "expel_context_list".into(),
+            crate::data_sources::context_list::ContextListDataSource::new(self.data.clone()).into(),
+        );
         sources.insert(
             "expel_service_principal".into(),
             crate::data_sources::service_principal::ServicePrincipalDataSource::new(

@@ -1,6 +1,8 @@
 //! Terraform resources, one file each, plus what they share: the private state that records
 //! when this provider last wrote an object, and reads that ride out Entra replication lag.
 
+pub mod context_list;
+pub mod context_values;
 pub mod remediation_permissions;
 pub mod role_assignment;
 

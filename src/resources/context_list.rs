@@ -1,0 +1,592 @@
+//! `expel_context_list`: a list-valued Workbench organization context entry — the lists auto
+//! remediation offers as "Never reset", "Always reset" and "Never remove" (guide step
+//! "Update Your Context").
+//!
+//! `name`, `description` and `values` update in place; `context_type` forces replacement.
+//! Values are checked per context type at plan time; for email addresses, user names,
+//! domains and host names, spellings that differ only in case are the same value.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+use std::str::FromStr;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use tf_provider::schema::{AttributeConstraint, AttributeType, Block, Description, Schema};
+use tf_provider::value::{Value, ValueEmpty};
+use tf_provider::{AttributePath, Diagnostics, Resource};
+
+use super::context_values;
+use crate::provider::diagnostics::workbench_error;
+use crate::provider::ProviderData;
+use crate::schema;
+use crate::workbench::{
+    ContextList, ContextListSpec, ContextType, WorkbenchClient, WorkbenchError,
+};
+
+/// The resource.
+#[derive(Debug)]
+pub struct ContextListResource {
+    data: ProviderData,
+}
+
+impl ContextListResource {
+    /// A resource acting through the provider's clients.
+    pub fn new(data: ProviderData) -> Self {
+        Self { data }
+    }
+}
+
+/// A set of strings as Terraform sends it (elements may be unknown at plan time).
+pub type StringSet = Value<BTreeSet<Value<String>>>;
+
+/// The resource's state.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub struct State {
+    #[serde(default)]
+    pub id: Value<String>,
+    #[serde(default)]
+    pub name: Value<String>,
+    #[serde(default)]
+    pub description: Value<String>,
+    #[serde(default)]
+    pub context_type: Value<String>,
+    #[serde(default)]
+    pub values: StringSet,
+    #[serde(default)]
+    pub organization_id: Value<String>,
+}
+
+/// Import ID: the context entry id, or `name:<name>`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ImportId {
+    /// By id.
+    Id(String),
+    /// By name.
+    Name(String),
+}
+
+impl FromStr for ImportId {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.strip_prefix("name:") {
+            Some(name) if !name.trim().is_empty() => Ok(ImportId::Name(name.to_owned())),
+            Some(_) => Err("the import ID \"name:\" names no list; use name:<name> or the context entry id".into()),
+            None if !s.trim().is_empty() && !s.contains('/') && !s.chars().any(char::is_whitespace) => Ok(ImportId::Id(s.to_owned())),
+            None => Err(format!("{s:?} is not an expel_context_list import ID; use the context entry id or name:<name>")),
+        }
+    }
+}
+
+impl fmt::Display for ImportId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ImportId::Id(id) => f.write_str(id),
+            ImportId::Name(name) => write!(f, "name:{name}"),
+        }
+    }
+}
+
+fn known_values(values: &StringSet) -> Option<Vec<&str>> {
+    let set = values.as_ref_option()?;
+    set.iter()
+        .map(|v| v.as_ref_option().map(String::as_str))
+        .collect()
+}
+
+fn validate(state: &State, diags: &mut Diagnostics) {
+    if let Value::Value(name) = &state.name {
+        if name.trim().is_empty() {
+            diags.error(
+                "name must not be empty",
+                "Give the list the name Workbench shows, e.g. \"Never reset\".",
+                AttributePath::new("name"),
+            );
+        }
+    }
+    let context_type = match &state.context_type {
+        Value::Value(text) => match text.parse::<ContextType>() {
+            Ok(t) => Some(t),
+            Err(err) => {
+                diags.error(
+                    "Unknown context_type",
+                    err,
+                    AttributePath::new("context_type"),
+                );
+                None
+            }
+        },
+        _ => None,
+    };
+    let Some(values) = known_values(&state.values) else {
+        return;
+    };
+    if values.is_empty() {
+        diags.error(
+            "values must not be empty",
+            "A context list needs at least one value; to remove the list, remove the resource.",
+            AttributePath::new("values"),
+        );
+    }
+    let Some(context_type) = context_type else {
+        return;
+    };
+    let bad: Vec<String> = values
+        .iter()
+        .filter_map(|v| context_values::check(context_type, v).err())
+        .collect();
+    if !bad.is_empty() {
+        let shown: Vec<&String> = bad.iter().take(20).collect();
+        let more = bad.len().saturating_sub(shown.len());
+        let mut detail = shown
+            .iter()
+            .map(|e| format!("- {e}"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        if more > 0 {
+            detail.push_str(&format!("\n… and {more} more"));
+        }
+        diags.error(
+            format!(
+                "{} invalid value(s) for context_type {context_type}",
+                bad.len()
+            ),
+            detail,
+            AttributePath::new("values"),
+        );
+    }
+    for (first, second) in context_values::duplicates(context_type, &values) {
+        diags.error(
+            "Duplicate value in values",
+            format!("{first:?} and {second:?} are the same {context_type} (letter case does not matter); keep one of them."),
+            AttributePath::new("values"),
+        );
+    }
+}
+
+/// The remote values, spelled as in `prior` where they are the same value.
+fn values_as_known(context_type: ContextType, remote: &[String], prior: &StringSet) -> StringSet {
+    let prior: Vec<&str> = known_values(prior).unwrap_or_default();
+    let set = remote
+        .iter()
+        .map(|value| {
+            let spelled = prior
+                .iter()
+                .find(|p| context_values::same_value(context_type, p, value))
+                .map_or(value.as_str(), |p| *p);
+            Value::Value(spelled.to_owned())
+        })
+        .collect();
+    Value::Value(set)
+}
+
+fn state_from(list: ContextList, prior: &State) -> State {
+    State {
+        values: values_as_known(list.context_type, &list.values, &prior.values),
+        id: Value::Value(list.id),
+        name: Value::Value(list.name),
+        description: list.description.filter(|d| !d.is_empty()).into(),
+        context_type: Value::Value(list.context_type.as_str().to_owned()),
+        organization_id: list
+            .organization_id
+            .or_else(|| prior.organization_id.as_ref_option().cloned())
+            .into(),
+    }
+}
+
+fn spec_of(state: &State) -> Option<ContextListSpec> {
+    Some(ContextListSpec {
+        name: state.name.as_ref_option()?.clone(),
+        description: state.description.as_ref_option().cloned(),
+        context_type: state.context_type.as_ref_option()?.parse().ok()?,
+        values: known_values(&state.values)?
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
+    })
+}
+
+/// Same list content, ignoring order and (where the type says so) case.
+fn same_content(list: &ContextList, spec: &ContextListSpec) -> bool {
+    list.context_type == spec.context_type
+        && list.values.len() == spec.values.len()
+        && spec.values.iter().all(|v| {
+            list.values
+                .iter()
+                .any(|r| context_values::same_value(spec.context_type, r, v))
+        })
+}
+
+impl ContextListResource {
+    async fn by_import_id(
+        workbench: &WorkbenchClient,
+        id: &ImportId,
+    ) -> Result<Option<ContextList>, WorkbenchError> {
+        match id {
+            ImportId::Id(id) => match workbench.get_context_list(id).await {
+                Ok(list) => Ok(Some(list)),
+                Err(err) if err.is_not_found() => Ok(None),
+                Err(err) => Err(err),
+            },
+            ImportId::Name(name) => workbench.find_context_list_by_name(name).await,
+        }
+    }
+}
+
+/// The schema shared with the data source.
+pub fn attributes(resource: bool) -> HashMap<String, tf_provider::schema::Attribute> {
+    let (input, output) = if resource {
+        (AttributeConstraint::Required, AttributeConstraint::Optional)
+    } else {
+        (AttributeConstraint::Computed, AttributeConstraint::Computed)
+    };
+    [
+        ("id", schema::typed(AttributeType::String, if resource { AttributeConstraint::Computed } else { AttributeConstraint::OptionalComputed }, "The context entry id.")),
+        ("name", schema::typed(AttributeType::String, if resource { AttributeConstraint::Required } else { AttributeConstraint::OptionalComputed }, "Name, unique in the organization, e.g. `Never reset`.")),
+        ("description", schema::typed(AttributeType::String, output, "Description shown in Workbench.")),
+        ("context_type", schema::typed(AttributeType::String, input.clone(), "`username`, `email_address`, `hostname`, `ip_address`, `cidr_block`, `domain`, `url`, `file_hash`, `port` or `other`. Changing it forces a new list.")),
+        ("values", schema::typed(AttributeType::Set(Box::new(AttributeType::String)), input, "The values, each checked for the context type.")),
+        ("organization_id", schema::computed_string("The owning Workbench organization.")),
+    ]
+    .into_iter()
+    .map(|(name, attribute)| (name.to_owned(), attribute))
+    .collect()
+}
+
+#[async_trait]
+impl Resource for ContextListResource {
+    type State<'a> = State;
+    type PrivateState<'a> = ValueEmpty;
+    type ProviderMetaState<'a> = ValueEmpty;
+
+    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
+        Some(Schema {
+            version: 0,
+            block: Block {
+                version: 0,
+                attributes: attributes(true),
+                description: Description::markdown("A list in Expel Workbench's organization context, such as the \"Never reset\", \"Always reset\" or \"Never remove\" lists of the Microsoft 365 auto remediations."),
+                ..Default::default()
+            },
+        })
+    }
+
+    async fn validate<'a>(&self, diags: &mut Diagnostics, config: State) -> Option<()> {
+        validate(&config, diags);
+        Some(())
+    }
+
+    async fn read<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        state: State,
+        private: ValueEmpty,
+        _meta: ValueEmpty,
+    ) -> Option<(State, ValueEmpty)> {
+        let workbench = self.data.workbench(diags)?;
+        let id = state.id.as_ref_option()?.clone();
+        match workbench.get_context_list(&id).await {
+            Ok(list) => Some((state_from(list, &state), private)),
+            Err(err) if err.is_not_found() => Some((State::default(), private)),
+            Err(err) => {
+                workbench_error(diags, &format!("reading context list {id}"), &err, None);
+                None
+            }
+        }
+    }
+
+    async fn plan_create<'a>(
+        &self,
+        _diags: &mut Diagnostics,
+        proposed: State,
+        _config: State,
+        _meta: ValueEmpty,
+    ) -> Option<(State, ValueEmpty)> {
+        let mut planned = proposed;
+        planned.id = Value::Unknown;
+        planned.organization_id = Value::Unknown;
+        Some((planned, ValueEmpty::default()))
+    }
+
+    async fn plan_update<'a>(
+        &self,
+        _diags: &mut Diagnostics,
+        prior: State,
+        proposed: State,
+        _config: State,
+        private: ValueEmpty,
+        _meta: ValueEmpty,
+    ) -> Option<(State, ValueEmpty, Vec<AttributePath>)> {
+        let mut replace = Vec::new();
+        if proposed.context_type != prior.context_type {
+            replace.push(AttributePath::new("context_type"));
+        }
+        let mut planned = proposed;
+        if !replace.is_empty() {
+            planned.id = Value::Unknown;
+            planned.organization_id = Value::Unknown;
+        }
+        Some((planned, private, replace))
+    }
+
+    async fn plan_destroy<'a>(
+        &self,
+        _diags: &mut Diagnostics,
+        _prior: State,
+        private: ValueEmpty,
+        _meta: ValueEmpty,
+    ) -> Option<ValueEmpty> {
+        Some(private)
+    }
+
+    async fn create<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        planned: State,
+        _config: State,
+        private: ValueEmpty,
+        _meta: ValueEmpty,
+    ) -> Option<(State, ValueEmpty)> {
+        let workbench = self.data.workbench(diags)?;
+        let spec = spec_of(&planned)?;
+        let created = match workbench.create_context_list(&spec).await {
+            Ok(list) => list,
+            Err(WorkbenchError::Conflict(message)) => {
+                // A retried create that had landed leaves an identical list: adopt that one only.
+                match workbench.find_context_list_by_name(&spec.name).await {
+                    Ok(Some(existing)) if same_content(&existing, &spec) => existing,
+                    Ok(existing) => {
+                        let id = existing
+                            .map(|l| format!(" (id {})", l.id))
+                            .unwrap_or_default();
+                        diags.error(
+                            format!("A context list named {:?} already exists{id}", spec.name),
+                            format!("Workbench said: {message}. Names are unique in the organization: choose another name, or bring the existing list under Terraform with `terraform import <address> \"name:{}\"` (or an import block with id = \"name:{}\").", spec.name, spec.name),
+                            AttributePath::new("name"),
+                        );
+                        return None;
+                    }
+                    Err(err) => {
+                        workbench_error(
+                            diags,
+                            &format!("looking up context list {:?}", spec.name),
+                            &err,
+                            None,
+                        );
+                        return None;
+                    }
+                }
+            }
+            Err(err) => {
+                workbench_error(
+                    diags,
+                    &format!("creating context list {:?}", spec.name),
+                    &err,
+                    None,
+                );
+                return None;
+            }
+        };
+        Some((state_from(created, &planned), private))
+    }
+
+    async fn update<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        prior: State,
+        planned: State,
+        _config: State,
+        private: ValueEmpty,
+        _meta: ValueEmpty,
+    ) -> Option<(State, ValueEmpty)> {
+        let workbench = self.data.workbench(diags)?;
+        let id = prior.id.as_ref_option()?.clone();
+        let spec = spec_of(&planned)?;
+        match workbench.update_context_list(&id, &spec).await {
+            Ok(list) => Some((state_from(list, &planned), private)),
+            Err(WorkbenchError::Conflict(message)) => {
+                diags.error(
+                    format!("A context list named {:?} already exists", spec.name),
+                    format!("Workbench said: {message}. Choose another name."),
+                    AttributePath::new("name"),
+                );
+                None
+            }
+            Err(err) => {
+                workbench_error(diags, &format!("updating context list {id}"), &err, None);
+                None
+            }
+        }
+    }
+
+    async fn destroy<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        prior: State,
+        _private: ValueEmpty,
+        _meta: ValueEmpty,
+    ) -> Option<()> {
+        let workbench = self.data.workbench(diags)?;
+        let id = prior.id.as_ref_option()?;
+        if let Err(err) = workbench.delete_context_list(id).await {
+            workbench_error(diags, &format!("deleting context list {id}"), &err, None);
+            return None;
+        }
+        Some(())
+    }
+
+    async fn import<'a>(&self, diags: &mut Diagnostics, id: String) -> Option<(State, ValueEmpty)> {
+        let import_id = match id.parse::<ImportId>() {
+            Ok(id) => id,
+            Err(message) => {
+                diags.root_error("Invalid import ID for expel_context_list", message);
+                return None;
+            }
+        };
+        let workbench = self.data.workbench(diags)?;
+        match Self::by_import_id(workbench, &import_id).await {
+            Ok(Some(list)) => Some((state_from(list, &State::default()), ValueEmpty::default())),
+            Ok(None) => {
+                diags.root_error(
+                    format!("No context list {import_id}"),
+                    "Check the id or name in Workbench (Settings > Org context).",
+                );
+                None
+            }
+            Err(err) => {
+                workbench_error(
+                    diags,
+                    &format!("looking up context list {import_id}"),
+                    &err,
+                    None,
+                );
+                None
+            }
+        }
+    }
+}
+
+/// Lookup used by the data source.
+pub async fn lookup(
+    workbench: &WorkbenchClient,
+    id: &ImportId,
+) -> Result<Option<ContextList>, WorkbenchError> {
+    ContextListResource::by_import_id(workbench, id).await
+}
+
+/// State of a looked-up list (for the data source).
+pub fn state_of(list: ContextList) -> State {
+    state_from(list, &State::default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(values: &[&str]) -> StringSet {
+        Value::Value(values.iter().map(|v| Value::Value(v.to_string())).collect())
+    }
+
+    #[test]
+    fn import_ids_round_trip() {
+        for text in ["0f8c7a9e-1111-4222-8333-944455556666", "name:Never reset"] {
+            assert_eq!(text.parse::<ImportId>().unwrap().to_string(), text);
+        }
+    }
+
+    #[test]
+    fn import_id_errors_show_both_forms() {
+        for bad in ["", "name:", "a/b"] {
+            let err = bad.parse::<ImportId>().unwrap_err();
+            assert!(err.contains("name:<name>"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn remote_case_changes_keep_the_configured_spelling() {
+        let kept = values_as_known(
+            ContextType::EmailAddress,
+            &["bob@contoso.com".into(), "new@contoso.com".into()],
+            &set(&["Bob@Contoso.com"]),
+        );
+        assert_eq!(kept, set(&["Bob@Contoso.com", "new@contoso.com"]));
+    }
+
+    #[test]
+    fn case_matters_for_hashes() {
+        let kept = values_as_known(
+            ContextType::Url,
+            &["https://a.com/x".into()],
+            &set(&["https://a.com/X"]),
+        );
+        assert_eq!(kept, set(&["https://a.com/x"]));
+    }
+
+    #[test]
+    fn every_bad_value_is_named() {
+        let mut diags = Diagnostics::default();
+        validate(
+            &State {
+                context_type: Value::Value("ip_address".into()),
+                values: set(&["10.0.0.1", "10.0.0.999", "host"]),
+                ..Default::default()
+            },
+            &mut diags,
+        );
+        assert_eq!(diags.errors.len(), 1);
+        let detail = &diags.errors[0].detail;
+        assert!(
+            detail.contains("10.0.0.999") && detail.contains("\"host\""),
+            "{detail}"
+        );
+        assert_eq!(diags.errors[0].attribute, AttributePath::new("values"));
+    }
+
+    #[test]
+    fn case_duplicates_are_rejected() {
+        let mut diags = Diagnostics::default();
+        validate(
+            &State {
+                context_type: Value::Value("email_address".into()),
+                values: set(&["A@contoso.com", "a@contoso.com"]),
+                ..Default::default()
+            },
+            &mut diags,
+        );
+        assert!(
+            diags.errors[0].summary.contains("Duplicate"),
+            "{:?}",
+            diags.errors
+        );
+    }
+
+    #[test]
+    fn empty_lists_are_rejected() {
+        let mut diags = Diagnostics::default();
+        validate(
+            &State {
+                context_type: Value::Value("username".into()),
+                values: set(&[]),
+                ..Default::default()
+            },
+            &mut diags,
+        );
+        assert_eq!(diags.errors[0].attribute, AttributePath::new("values"));
+    }
+
+    #[test]
+    fn unknown_values_wait_for_apply() {
+        let mut diags = Diagnostics::default();
+        validate(
+            &State {
+                context_type: Value::Value("port".into()),
+                values: Value::Unknown,
+                ..Default::default()
+            },
+            &mut diags,
+        );
+        assert!(diags.errors.is_empty());
+    }
+}
