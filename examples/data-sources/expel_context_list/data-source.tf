@@ -1,0 +1,7 @@
+data "expel_context_list" "always_reset" {
+  name = "Always reset"
+}
+
+output "always_reset_count" {
+  value = length(data.expel_context_list.always_reset.values)
+}
