@@ -13,7 +13,7 @@ use url::Url;
 use super::auth::TokenSource;
 use super::error::{classify, GraphError};
 use crate::http::{
-    connection_error, parse_retry_after, route_template, Attempts, RetryPolicy, Verdict,
+    parse_retry_after, receive, route_template, Attempts, Received, RetryPolicy, Verdict,
 };
 
 /// A Microsoft Graph v1.0 client bound to one tenant's token source.
@@ -94,17 +94,15 @@ impl GraphClient {
                 .await;
             let elapsed_ms = started.elapsed().as_millis() as u64;
             let (verdict, error) = match outcome {
-                Ok(response) => {
-                    let status = response.status();
-                    let request_id = header(&response, "request-id");
-                    let retry_after =
-                        parse_retry_after(header(&response, "retry-after").as_deref());
-                    let body = response.bytes().await.unwrap_or_default();
+                Ok(received) => {
+                    let status = received.status;
+                    let request_id = received.header("request-id").map(str::to_owned);
+                    let retry_after = parse_retry_after(received.header("retry-after"));
                     span.in_scope(|| {
                         debug!(status = status.as_u16(), request_id = ?request_id, duration_ms = elapsed_ms, "graph response")
                     });
                     if status.is_success() {
-                        return Ok(body);
+                        return Ok(received.body);
                     }
                     if status == StatusCode::UNAUTHORIZED && !refreshed {
                         refreshed = true;
@@ -116,7 +114,7 @@ impl GraphClient {
                     }
                     let error = classify(
                         status.as_u16(),
-                        &body,
+                        &received.body,
                         request_id,
                         client_request_id,
                         permission,
@@ -164,7 +162,7 @@ impl GraphClient {
         url: &Url,
         body: Option<&serde_json::Value>,
         client_request_id: &str,
-    ) -> Result<reqwest::Response, AttemptError> {
+    ) -> Result<Received, AttemptError> {
         let token = self
             .tokens
             .token()
@@ -179,10 +177,7 @@ impl GraphClient {
         if let Some(body) = body {
             request = request.json(body);
         }
-        request
-            .send()
-            .await
-            .map_err(|err| AttemptError::Connection(connection_error(&err)))
+        receive(request).await.map_err(AttemptError::Connection)
     }
 
     /// GETs one object.
@@ -233,14 +228,6 @@ impl GraphClient {
 enum AttemptError {
     Auth(String),
     Connection(String),
-}
-
-fn header(response: &reqwest::Response, name: &str) -> Option<String> {
-    response
-        .headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
 }
 
 pub(crate) fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, GraphError> {

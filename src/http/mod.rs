@@ -17,6 +17,41 @@ pub fn install_crypto_provider() {
     });
 }
 
+/// A complete answer: status, headers and the whole body.
+#[derive(Debug)]
+pub struct Received {
+    /// HTTP status.
+    pub status: reqwest::StatusCode,
+    /// Response headers.
+    pub headers: reqwest::header::HeaderMap,
+    /// The body, read to the end.
+    pub body: bytes::Bytes,
+}
+
+impl Received {
+    /// A header's value as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// Sends a request and reads the whole answer. A connection dropped before the body is
+/// complete is a connection error (transient), like one dropped before the headers.
+pub async fn receive(request: reqwest::RequestBuilder) -> Result<Received, String> {
+    let response = request.send().await.map_err(|err| connection_error(&err))?;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response
+        .bytes()
+        .await
+        .map_err(|err| connection_error(&err))?;
+    Ok(Received {
+        status,
+        headers,
+        body,
+    })
+}
+
 /// The HTTP client for a provider process: shared by Graph, Workbench and azure_identity.
 pub fn client() -> Result<reqwest::Client, reqwest::Error> {
     install_crypto_provider();

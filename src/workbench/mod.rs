@@ -18,9 +18,7 @@ use url::Url;
 pub use error::WorkbenchError;
 pub use types::{ContextList, ContextListSpec, ContextType, Organization};
 
-use crate::http::{
-    connection_error, parse_retry_after, route_template, Attempts, RetryPolicy, Verdict,
-};
+use crate::http::{parse_retry_after, receive, route_template, Attempts, RetryPolicy, Verdict};
 use types::Resource;
 
 const CONTEXT_VARIABLES: &str = "api/v2/context_variables";
@@ -116,18 +114,12 @@ impl WorkbenchClient {
             if let Some(body) = body {
                 request = request.json(body);
             }
-            let outcome = request.send().instrument(span.clone()).await;
+            let outcome = receive(request).instrument(span.clone()).await;
             let elapsed_ms = started.elapsed().as_millis() as u64;
             let (verdict, error) = match outcome {
-                Ok(response) => {
-                    let status = response.status();
-                    let retry_after = parse_retry_after(
-                        response
-                            .headers()
-                            .get("retry-after")
-                            .and_then(|v| v.to_str().ok()),
-                    );
-                    let bytes = response.bytes().await.unwrap_or_default();
+                Ok(received) => {
+                    let status = received.status;
+                    let retry_after = parse_retry_after(received.header("retry-after"));
                     span.in_scope(|| {
                         debug!(
                             status = status.as_u16(),
@@ -136,7 +128,7 @@ impl WorkbenchClient {
                         )
                     });
                     if status.is_success() {
-                        return Ok(bytes);
+                        return Ok(received.body);
                     }
                     let verdict = match status {
                         StatusCode::TOO_MANY_REQUESTS => Verdict::Throttled(retry_after),
@@ -146,10 +138,9 @@ impl WorkbenchClient {
                         | StatusCode::GATEWAY_TIMEOUT => Verdict::Transient,
                         _ => Verdict::Final,
                     };
-                    (verdict, error::classify(status.as_u16(), &bytes))
+                    (verdict, error::classify(status.as_u16(), &received.body))
                 }
-                Err(err) => {
-                    let message = connection_error(&err);
+                Err(message) => {
                     span.in_scope(|| debug!(duration_ms = elapsed_ms, error = %message, "workbench connection failed"));
                     (Verdict::Transient, WorkbenchError::Transient(message))
                 }
