@@ -97,7 +97,7 @@ pub struct EntraSettings {
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
     /// The certificate file could not be read or parsed.
-    #[error("cannot use the client certificate {path}: {reason}")]
+    #[error("cannot use the client certificate {path} (client_certificate_path / ARM_CLIENT_CERTIFICATE_PATH): {reason}")]
     Certificate {
         /// File that was tried.
         path: String,

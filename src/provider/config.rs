@@ -576,8 +576,12 @@ fn resolve_graph(inputs: &mut Inputs<'_>) -> Result<GraphSettings, Unavailable> 
         Some((name, credential)) => {
             let needs_ids = !matches!(credential, Credential::ManagedIdentity);
             if needs_ids {
-                for (attribute, missing) in [("tenant_id", tenant_id.is_none()), ("client_id", client_id.is_none())] {
-                    let already_reported = inputs.errors.iter().any(|e| e.attribute == Some(attribute));
+                for (attribute, missing) in [
+                    ("tenant_id", tenant_id.is_none()),
+                    ("client_id", client_id.is_none()),
+                ] {
+                    let already_reported =
+                        inputs.errors.iter().any(|e| e.attribute == Some(attribute));
                     if missing && !already_reported {
                         inputs.errors.push(ConfigError::on(
                             attribute,
@@ -597,7 +601,9 @@ fn resolve_graph(inputs: &mut Inputs<'_>) -> Result<GraphSettings, Unavailable> 
             if !azure_cli_installed(inputs.env) {
                 return Err(Unavailable {
                     summary: "No Microsoft Entra credential is configured".into(),
-                    detail: "Set one of: client_certificate_path (ARM_CLIENT_CERTIFICATE_PATH), client_secret (ARM_CLIENT_SECRET), use_oidc with oidc_token or oidc_token_file_path (ARM_USE_OIDC, ARM_OIDC_TOKEN, ARM_OIDC_TOKEN_FILE_PATH) or use_msi (ARM_USE_MSI), each with tenant_id (ARM_TENANT_ID) and client_id (ARM_CLIENT_ID); or install the Azure CLI and run `az login`.".into(),
+                    detail: format!(
+                        "{CREDENTIAL_CHOICES}; or install the Azure CLI and run `az login`."
+                    ),
                 });
             }
             Credential::AzureCli
@@ -605,7 +611,9 @@ fn resolve_graph(inputs: &mut Inputs<'_>) -> Result<GraphSettings, Unavailable> 
         None => {
             return Err(Unavailable {
                 summary: "No Microsoft Entra credential is configured and use_cli is false".into(),
-                detail: "Set client_certificate_path, client_secret, use_oidc or use_msi (or their ARM_* variables) with tenant_id and client_id, or set use_cli = true to use `az login`.".into(),
+                detail: format!(
+                    "{CREDENTIAL_CHOICES}; or set use_cli = true (ARM_USE_CLI) to use `az login`."
+                ),
             })
         }
     };
@@ -630,6 +638,9 @@ fn resolve_graph(inputs: &mut Inputs<'_>) -> Result<GraphSettings, Unavailable> 
         },
     })
 }
+
+/// Every way to give the provider an Entra credential, for "nothing configured" errors.
+const CREDENTIAL_CHOICES: &str = "Set one of: client_certificate_path (ARM_CLIENT_CERTIFICATE_PATH), client_secret (ARM_CLIENT_SECRET), use_oidc with oidc_token or oidc_token_file_path (ARM_USE_OIDC, ARM_OIDC_TOKEN, ARM_OIDC_TOKEN_FILE_PATH) or use_msi (ARM_USE_MSI), each with tenant_id (ARM_TENANT_ID) and client_id (ARM_CLIENT_ID)";
 
 fn unavailable_default() -> Unavailable {
     Unavailable {

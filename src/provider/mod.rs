@@ -255,24 +255,25 @@ impl Provider for ExpelProvider {
         Some(())
     }
 
+    // tf-provider prefixes these names with the provider's, giving `expel_role_assignment` etc.
     fn get_resources(
         &self,
         _diags: &mut Diagnostics,
     ) -> Option<HashMap<String, Box<dyn DynamicResource>>> {
         let mut resources: HashMap<String, Box<dyn DynamicResource>> = HashMap::new();
         resources.insert(
-            "expel_context_list".into(),
+            "context_list".into(),
             crate::resources::context_list::ContextListResource::new(self.data.clone()).into(),
         );
         resources.insert(
-            "expel_remediation_permissions".into(),
+            "remediation_permissions".into(),
             crate::resources::remediation_permissions::RemediationPermissionsResource::new(
                 self.data.clone(),
             )
             .into(),
         );
         resources.insert(
-            "expel_role_assignment".into(),
+            "role_assignment".into(),
             crate::resources::role_assignment::RoleAssignmentResource::new(self.data.clone())
                 .into(),
         );
@@ -285,11 +286,11 @@ impl Provider for ExpelProvider {
     ) -> Option<HashMap<String, Box<dyn DynamicDataSource>>> {
         let mut sources: HashMap<String, Box<dyn DynamicDataSource>> = HashMap::new();
         sources.insert(
-            "expel_context_list".into(),
+            "context_list".into(),
             crate::data_sources::context_list::ContextListDataSource::new(self.data.clone()).into(),
         );
         sources.insert(
-            "expel_service_principal".into(),
+            "service_principal".into(),
             crate::data_sources::service_principal::ServicePrincipalDataSource::new(
                 self.data.clone(),
             )

@@ -1,0 +1,84 @@
+//! Fault injection and request counting for the API routes.
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use rand::Rng;
+use serde_json::json;
+
+use super::Shared;
+
+fn roll(percent: u8, scale: f64) -> bool {
+    percent > 0 && rand::thread_rng().gen_bool((f64::from(percent) * scale / 100.0).clamp(0.0, 1.0))
+}
+
+/// A body that fails at once: the client gets the status line, then a dropped connection.
+fn dropped() -> Response {
+    let stream = futures_util::stream::once(async {
+        Err::<bytes::Bytes, std::io::Error>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "sandbox fault: connection reset",
+        ))
+    });
+    Response::builder()
+        .status(StatusCode::OK)
+        .body(Body::from_stream(stream))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+fn shaped(status: StatusCode, route: &str, retry_after: Option<u64>) -> Response {
+    let body = if route.starts_with("/api/v2") {
+        json!({"errors": [{"status": status.as_u16().to_string(), "title": status.canonical_reason(), "detail": "sandbox fault"}]})
+    } else if route.contains("/oauth2/") {
+        json!({"error": "temporarily_unavailable", "error_description": "AADSTS50196: sandbox fault", "error_codes": [50196]})
+    } else {
+        let code = if status == StatusCode::TOO_MANY_REQUESTS {
+            "TooManyRequests"
+        } else {
+            "serviceNotAvailable"
+        };
+        json!({"error": {"code": code, "message": "sandbox fault", "innerError": {"date": super::world::timestamp()}}})
+    };
+    let mut response = (status, axum::Json(body)).into_response();
+    if let Some(seconds) = retry_after {
+        response.headers_mut().insert("retry-after", seconds.into());
+    }
+    response
+}
+
+/// Counts the request under its route template, then maybe delays it, throttles it, fails
+/// it or drops its connection, as the faults in force say.
+pub async fn inject(
+    State(shared): State<Shared>,
+    matched: MatchedPath,
+    request: Request,
+    next: Next,
+) -> Response {
+    let route = matched.as_str().to_owned();
+    shared.count(format!("{} {route}", request.method()));
+    let faults = shared.faults();
+    let (min, max) = faults.latency_ms;
+    if max > 0 {
+        let delay = rand::thread_rng().gen_range(min.min(max)..=max);
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+    }
+    let scale = if route.contains("/oauth2/") { 0.5 } else { 1.0 };
+    if roll(faults.reset_percent, scale) {
+        return dropped();
+    }
+    if roll(faults.throttle_percent, scale) {
+        return shaped(
+            StatusCode::TOO_MANY_REQUESTS,
+            &route,
+            Some(faults.retry_after_seconds.max(1)),
+        );
+    }
+    if roll(faults.server_error_percent, scale) {
+        return shaped(StatusCode::SERVICE_UNAVAILABLE, &route, None);
+    }
+    next.run(request).await
+}

@@ -1,0 +1,11 @@
+//! Terraform acceptance harness: builds the provider, installs it into a filesystem mirror so
+//! `terraform init` runs for real, and drives the `terraform` binary in a directory of its own
+//! per test, against the embedded sandbox or (with `TF_ACC=1`) a real sandbox tenant.
+
+mod install;
+mod target;
+mod workspace;
+
+pub use install::{provider_mirror, PROVIDER_VERSION};
+pub use target::{Credentials, Target};
+pub use workspace::{Outcome, Workspace};

@@ -1,0 +1,225 @@
+//! One terraform working directory with its own CLI config and data dir, and the steps the
+//! acceptance tests run in it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use super::install::provider_mirror;
+use super::target::is_provider_variable;
+
+/// The result of one terraform command.
+#[derive(Debug)]
+pub struct Outcome {
+    /// Exit code (-1 when killed by a signal).
+    pub code: i32,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+impl Outcome {
+    fn from(output: Output) -> Self {
+        Self {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// Standard output and error together.
+    pub fn text(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+
+    /// Panics if the output carries a Rust backtrace (users must never see one).
+    pub fn assert_no_backtrace(&self) {
+        let text = self.text();
+        let leaked = text.lines().any(|line| {
+            let line = line.trim_start();
+            line.starts_with("stack backtrace")
+                || (line.starts_with("at ") && line.contains(".rs:"))
+        });
+        assert!(!leaked, "a backtrace reached the user:\n{text}");
+    }
+}
+
+/// A terraform working directory bound to an environment.
+pub struct Workspace {
+    dir: tempfile::TempDir,
+    env: Vec<(String, String)>,
+}
+
+/// Terraform's `required_providers` block for this provider, to prefix test configs with.
+pub const REQUIRED_PROVIDERS: &str = r#"terraform {
+  required_providers {
+    expel = {
+      source = "expel/expel"
+    }
+  }
+}
+"#;
+
+impl Workspace {
+    /// A fresh directory whose terraform sees `env` (ARM_*, EXPEL_*, …) and nothing of the
+    /// caller's provider variables.
+    pub fn new(env: Vec<(String, String)>) -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("expel-acc-")
+            .tempdir()
+            .expect("temporary directory for the test workspace");
+        let mirror = provider_mirror();
+        let cli_config = format!(
+            "provider_installation {{\n  filesystem_mirror {{\n    path    = {mirror:?}\n    include = [\"registry.terraform.io/expel/*\"]\n  }}\n}}\n",
+            mirror = mirror.display().to_string(),
+        );
+        std::fs::write(dir.path().join("terraform.rc"), cli_config).expect("write the CLI config");
+        Self { dir, env }
+    }
+
+    /// The working directory.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Replaces `main.tf` with the required_providers block followed by `body`.
+    pub fn config(&self, body: &str) -> &Self {
+        std::fs::write(
+            self.path().join("main.tf"),
+            format!("{REQUIRED_PROVIDERS}\n{body}"),
+        )
+        .expect("write main.tf");
+        self
+    }
+
+    /// Sets (or replaces) an environment variable for later commands.
+    pub fn set_env(&mut self, name: &str, value: &str) {
+        self.env.retain(|(k, _)| k != name);
+        self.env.push((name.to_owned(), value.to_owned()));
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(terraform_binary());
+        command.current_dir(self.path()).args(args);
+        for (name, _) in std::env::vars() {
+            if is_provider_variable(&name) || name.starts_with("TF_") {
+                command.env_remove(&name);
+            }
+        }
+        command
+            .env("TF_CLI_CONFIG_FILE", self.path().join("terraform.rc"))
+            .env("TF_DATA_DIR", self.path().join(".terraform"))
+            .env("TF_IN_AUTOMATION", "1")
+            .env("TF_INPUT", "0")
+            .env("CHECKPOINT_DISABLE", "1")
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        if let Ok(level) = std::env::var("TF_LOG") {
+            command.env("TF_LOG", level);
+        }
+        command
+    }
+
+    /// Runs `terraform <args>` and returns what happened, whatever the exit code.
+    pub fn run(&self, args: &[&str]) -> Outcome {
+        let output = self
+            .command(args)
+            .output()
+            .unwrap_or_else(|err| panic!("cannot run terraform ({err}); is it on the PATH?"));
+        Outcome::from(output)
+    }
+
+    /// Runs `terraform <args>` and panics with its output unless it exits 0.
+    pub fn ok(&self, args: &[&str]) -> Outcome {
+        let outcome = self.run(args);
+        assert_eq!(
+            outcome.code,
+            0,
+            "terraform {} failed:\n{}",
+            args.join(" "),
+            outcome.text()
+        );
+        outcome
+    }
+
+    /// `terraform init` (for real, from the filesystem mirror).
+    pub fn init(&self) -> Outcome {
+        self.ok(&["init", "-no-color", "-input=false"])
+    }
+
+    /// `terraform apply -auto-approve`, which must succeed.
+    pub fn apply(&self) -> Outcome {
+        self.ok(&["apply", "-no-color", "-input=false", "-auto-approve"])
+    }
+
+    /// `terraform apply -auto-approve`, which must fail; returns its output.
+    pub fn apply_fails(&self) -> Outcome {
+        let outcome = self.run(&["apply", "-no-color", "-input=false", "-auto-approve"]);
+        assert_ne!(
+            outcome.code,
+            0,
+            "apply was expected to fail:\n{}",
+            outcome.text()
+        );
+        outcome.assert_no_backtrace();
+        outcome
+    }
+
+    /// Asserts `terraform plan` proposes no change.
+    pub fn assert_plan_empty(&self) {
+        let outcome = self.run(&["plan", "-no-color", "-input=false", "-detailed-exitcode"]);
+        assert_eq!(
+            outcome.code,
+            0,
+            "plan was expected to be empty:\n{}",
+            outcome.text()
+        );
+    }
+
+    /// Asserts `terraform plan` proposes changes, and returns the plan text.
+    pub fn assert_plan_changes(&self) -> Outcome {
+        let outcome = self.run(&["plan", "-no-color", "-input=false", "-detailed-exitcode"]);
+        assert_eq!(
+            outcome.code,
+            2,
+            "plan was expected to show changes:\n{}",
+            outcome.text()
+        );
+        outcome
+    }
+
+    /// `terraform import <address> <id>`.
+    pub fn import(&self, address: &str, id: &str) -> Outcome {
+        self.ok(&["import", "-no-color", "-input=false", address, id])
+    }
+
+    /// `terraform destroy -auto-approve`.
+    pub fn destroy(&self) -> Outcome {
+        self.ok(&["destroy", "-no-color", "-input=false", "-auto-approve"])
+    }
+
+    /// `terraform output -json` as JSON.
+    pub fn outputs(&self) -> serde_json::Value {
+        let outcome = self.ok(&["output", "-json"]);
+        serde_json::from_str(&outcome.stdout).expect("terraform output -json prints JSON")
+    }
+
+    /// One output's value.
+    pub fn output(&self, name: &str) -> serde_json::Value {
+        self.outputs()[name]["value"].clone()
+    }
+
+    /// `terraform show -json` of the state.
+    pub fn state(&self) -> serde_json::Value {
+        let outcome = self.ok(&["show", "-json"]);
+        serde_json::from_str(&outcome.stdout).expect("terraform show -json prints JSON")
+    }
+
+    /// The state file's raw text (for secret scans).
+    pub fn state_file_text(&self) -> String {
+        std::fs::read_to_string(self.path().join("terraform.tfstate")).unwrap_or_default()
+    }
+}
+
+fn terraform_binary() -> PathBuf {
+    PathBuf::from(std::env::var("TERRAFORM").unwrap_or_else(|_| "terraform".into()))
+}
