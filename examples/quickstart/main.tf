@@ -1,6 +1,7 @@
-# Quick start: run `make demo` to apply this against the embedded sandbox.
-# Against a real tenant, set ARM_TENANT_ID, ARM_CLIENT_ID and a credential (see docs/index.md),
-# EXPEL_API_KEY, and the client id of your Expel integration app below.
+# Quick start: `make demo` applies this against the embedded sandbox.
+# Against a real tenant: set ARM_TENANT_ID, ARM_CLIENT_ID and a credential (docs/index.md),
+# EXPEL_API_KEY, and TF_VAR_expel_app_client_id to the client id of the Expel Microsoft 365
+# Integration app in your tenant.
 
 terraform {
   required_providers {
@@ -11,39 +12,54 @@ terraform {
 }
 
 variable "expel_app_client_id" {
-  description = "Client id of the Expel Microsoft 365 Integration app (or of your custom app)."
+  description = "Client id of the Expel Microsoft 365 Integration app in your tenant."
   type        = string
-  default     = null
 }
 
 provider "expel" {}
 
-# The provider's own identity must be able to read service principals and grant permissions.
-data "expel_service_principal" "microsoft_graph" {
-  client_id = "00000003-0000-0000-c000-000000000000"
+# Both remediations for Expel's integration app: API permission with admin consent…
+resource "expel_remediation_permissions" "this" {
+  for_each    = toset(["reset_credentials", "remove_malicious_email"])
+  client_id   = var.expel_app_client_id
+  remediation = each.key
 }
 
-data "expel_service_principal" "exchange_online" {
-  client_id = "00000002-0000-0ff1-ce00-000000000000"
+# …and the directory role each one needs.
+resource "expel_role_assignment" "this" {
+  for_each     = expel_remediation_permissions.this
+  principal_id = each.value.service_principal_id
+  role         = each.value.required_directory_role
+}
+
+# The Workbench lists auto remediation consults.
+resource "expel_context_list" "never_reset" {
+  name         = "Never reset"
+  description  = "Break-glass accounts Expel must never reset"
+  context_type = "email_address"
+  values       = ["breakglass@contoso.com"]
+}
+
+resource "expel_context_list" "never_remove" {
+  name         = "Never remove"
+  description  = "Quarantine mailboxes"
+  context_type = "email_address"
+  values       = ["quarantine@contoso.com"]
 }
 
 data "expel_service_principal" "expel" {
-  display_name = var.expel_app_client_id == null ? "Expel Microsoft 365 Integration" : null
-  client_id    = var.expel_app_client_id
+  client_id  = var.expel_app_client_id
+  depends_on = [expel_remediation_permissions.this]
 }
 
-output "microsoft_graph_service_principal_id" {
-  value = data.expel_service_principal.microsoft_graph.object_id
+output "expel_app_permissions" {
+  value = sort([for role in data.expel_service_principal.expel.app_roles : role.value])
 }
 
-output "exchange_online_service_principal_id" {
-  value = data.expel_service_principal.exchange_online.object_id
+output "directory_roles" {
+  value = { for k, a in expel_role_assignment.this : k => a.role }
 }
 
-output "expel_app" {
-  value = {
-    object_id   = data.expel_service_principal.expel.object_id
-    client_id   = data.expel_service_principal.expel.client_id
-    permissions = [for role in data.expel_service_principal.expel.app_roles : role.value]
-  }
+output "context_lists" {
+  value = [expel_context_list.never_reset.id, expel_context_list.never_remove.id]
 }
