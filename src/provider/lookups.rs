@@ -16,6 +16,7 @@ type Cell<T> = Arc<OnceCell<Option<T>>>;
 pub struct Lookups {
     roles: Mutex<HashMap<String, Cell<RoleDefinition>>>,
     service_principals: Mutex<HashMap<String, Cell<ServicePrincipal>>>,
+    principals_by_id: Mutex<HashMap<String, Cell<ServicePrincipal>>>,
 }
 
 fn cell<T>(map: &Mutex<HashMap<String, Cell<T>>>, key: String) -> Cell<T> {
@@ -39,6 +40,25 @@ impl Lookups {
                     graph.find_role_definition_by_template_id(role).await
                 } else {
                     graph.find_role_definition_by_name(role).await
+                }
+            })
+            .await?;
+        Ok(found.clone())
+    }
+
+    /// A service principal by object id (`None` when it does not exist).
+    pub async fn service_principal_by_id(
+        &self,
+        graph: &GraphClient,
+        id: &str,
+    ) -> Result<Option<ServicePrincipal>, GraphError> {
+        let cell = cell(&self.principals_by_id, id.to_ascii_lowercase());
+        let found = cell
+            .get_or_try_init(|| async {
+                match graph.get_service_principal(id).await {
+                    Ok(sp) => Ok(Some(sp)),
+                    Err(err) if err.is_not_found() => Ok(None),
+                    Err(err) => Err(err),
                 }
             })
             .await?;

@@ -16,7 +16,7 @@ use tf_provider::schema::{AttributeConstraint, AttributeType, Block, Description
 use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{AttributePath, Diagnostics, Resource};
 
-use super::context_values;
+use super::{context_values, known, present};
 use crate::provider::diagnostics::workbench_error;
 use crate::provider::ProviderData;
 use crate::schema;
@@ -196,15 +196,22 @@ fn state_from(list: ContextList, prior: &State) -> State {
     }
 }
 
-fn spec_of(state: &State) -> Option<ContextListSpec> {
+fn spec_of(state: &State, diags: &mut Diagnostics) -> Option<ContextListSpec> {
+    let name = known(&state.name, "name", diags)?.clone();
+    let context_type = super::parsed(&state.context_type, "context_type", diags)?;
+    let Some(values) = known_values(&state.values) else {
+        diags.error(
+            "values are not known",
+            "Every value must be known when the list is written.",
+            AttributePath::new("values"),
+        );
+        return None;
+    };
     Some(ContextListSpec {
-        name: state.name.as_ref_option()?.clone(),
+        name,
         description: state.description.as_ref_option().cloned(),
-        context_type: state.context_type.as_ref_option()?.parse().ok()?,
-        values: known_values(&state.values)?
-            .into_iter()
-            .map(str::to_owned)
-            .collect(),
+        context_type,
+        values: values.into_iter().map(str::to_owned).collect(),
     })
 }
 
@@ -257,7 +264,7 @@ pub fn attributes(resource: bool) -> HashMap<String, tf_provider::schema::Attrib
 
 #[async_trait]
 impl Resource for ContextListResource {
-    type State<'a> = State;
+    type State<'a> = Option<State>;
     type PrivateState<'a> = ValueEmpty;
     type ProviderMetaState<'a> = ValueEmpty;
 
@@ -273,23 +280,24 @@ impl Resource for ContextListResource {
         })
     }
 
-    async fn validate<'a>(&self, diags: &mut Diagnostics, config: State) -> Option<()> {
-        validate(&config, diags);
+    async fn validate<'a>(&self, diags: &mut Diagnostics, config: Option<State>) -> Option<()> {
+        validate(&present(config, diags)?, diags);
         Some(())
     }
 
     async fn read<'a>(
         &self,
         diags: &mut Diagnostics,
-        state: State,
+        state: Option<State>,
         private: ValueEmpty,
         _meta: ValueEmpty,
-    ) -> Option<(State, ValueEmpty)> {
+    ) -> Option<(Option<State>, ValueEmpty)> {
+        let state = present(state, diags)?;
         let workbench = self.data.workbench(diags)?;
-        let id = state.id.as_ref_option()?.clone();
+        let id = known(&state.id, "id", diags)?.clone();
         match workbench.get_context_list(&id).await {
-            Ok(list) => Some((state_from(list, &state), private)),
-            Err(err) if err.is_not_found() => Some((State::default(), private)),
+            Ok(list) => Some((Some(state_from(list, &state)), private)),
+            Err(err) if err.is_not_found() => Some((None, private)),
             Err(err) => {
                 workbench_error(diags, &format!("reading context list {id}"), &err, None);
                 None
@@ -299,26 +307,28 @@ impl Resource for ContextListResource {
 
     async fn plan_create<'a>(
         &self,
-        _diags: &mut Diagnostics,
-        proposed: State,
-        _config: State,
+        diags: &mut Diagnostics,
+        proposed: Option<State>,
+        _config: Option<State>,
         _meta: ValueEmpty,
-    ) -> Option<(State, ValueEmpty)> {
-        let mut planned = proposed;
+    ) -> Option<(Option<State>, ValueEmpty)> {
+        let mut planned = present(proposed, diags)?;
         planned.id = Value::Unknown;
         planned.organization_id = Value::Unknown;
-        Some((planned, ValueEmpty::default()))
+        Some((Some(planned), ValueEmpty::default()))
     }
 
     async fn plan_update<'a>(
         &self,
-        _diags: &mut Diagnostics,
-        prior: State,
-        proposed: State,
-        _config: State,
+        diags: &mut Diagnostics,
+        prior: Option<State>,
+        proposed: Option<State>,
+        _config: Option<State>,
         private: ValueEmpty,
         _meta: ValueEmpty,
-    ) -> Option<(State, ValueEmpty, Vec<AttributePath>)> {
+    ) -> Option<(Option<State>, ValueEmpty, Vec<AttributePath>)> {
+        let prior = present(prior, diags)?;
+        let proposed = present(proposed, diags)?;
         let mut replace = Vec::new();
         if proposed.context_type != prior.context_type {
             replace.push(AttributePath::new("context_type"));
@@ -328,13 +338,13 @@ impl Resource for ContextListResource {
             planned.id = Value::Unknown;
             planned.organization_id = Value::Unknown;
         }
-        Some((planned, private, replace))
+        Some((Some(planned), private, replace))
     }
 
     async fn plan_destroy<'a>(
         &self,
         _diags: &mut Diagnostics,
-        _prior: State,
+        _prior: Option<State>,
         private: ValueEmpty,
         _meta: ValueEmpty,
     ) -> Option<ValueEmpty> {
@@ -344,13 +354,14 @@ impl Resource for ContextListResource {
     async fn create<'a>(
         &self,
         diags: &mut Diagnostics,
-        planned: State,
-        _config: State,
+        planned: Option<State>,
+        _config: Option<State>,
         private: ValueEmpty,
         _meta: ValueEmpty,
-    ) -> Option<(State, ValueEmpty)> {
+    ) -> Option<(Option<State>, ValueEmpty)> {
+        let planned = present(planned, diags)?;
         let workbench = self.data.workbench(diags)?;
-        let spec = spec_of(&planned)?;
+        let spec = spec_of(&planned, diags)?;
         let created = match workbench.create_context_list(&spec).await {
             Ok(list) => list,
             Err(WorkbenchError::Conflict(message)) => {
@@ -389,23 +400,24 @@ impl Resource for ContextListResource {
                 return None;
             }
         };
-        Some((state_from(created, &planned), private))
+        Some((Some(state_from(created, &planned)), private))
     }
 
     async fn update<'a>(
         &self,
         diags: &mut Diagnostics,
-        prior: State,
-        planned: State,
-        _config: State,
+        prior: Option<State>,
+        planned: Option<State>,
+        _config: Option<State>,
         private: ValueEmpty,
         _meta: ValueEmpty,
-    ) -> Option<(State, ValueEmpty)> {
+    ) -> Option<(Option<State>, ValueEmpty)> {
+        let (prior, planned) = (present(prior, diags)?, present(planned, diags)?);
         let workbench = self.data.workbench(diags)?;
-        let id = prior.id.as_ref_option()?.clone();
-        let spec = spec_of(&planned)?;
+        let id = known(&prior.id, "id", diags)?.clone();
+        let spec = spec_of(&planned, diags)?;
         match workbench.update_context_list(&id, &spec).await {
-            Ok(list) => Some((state_from(list, &planned), private)),
+            Ok(list) => Some((Some(state_from(list, &planned)), private)),
             Err(WorkbenchError::Conflict(message)) => {
                 diags.error(
                     format!("A context list named {:?} already exists", spec.name),
@@ -424,12 +436,13 @@ impl Resource for ContextListResource {
     async fn destroy<'a>(
         &self,
         diags: &mut Diagnostics,
-        prior: State,
+        prior: Option<State>,
         _private: ValueEmpty,
         _meta: ValueEmpty,
     ) -> Option<()> {
+        let prior = present(prior, diags)?;
         let workbench = self.data.workbench(diags)?;
-        let id = prior.id.as_ref_option()?;
+        let id = known(&prior.id, "id", diags)?;
         if let Err(err) = workbench.delete_context_list(id).await {
             workbench_error(diags, &format!("deleting context list {id}"), &err, None);
             return None;
@@ -437,7 +450,11 @@ impl Resource for ContextListResource {
         Some(())
     }
 
-    async fn import<'a>(&self, diags: &mut Diagnostics, id: String) -> Option<(State, ValueEmpty)> {
+    async fn import<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        id: String,
+    ) -> Option<(Option<State>, ValueEmpty)> {
         let import_id = match id.parse::<ImportId>() {
             Ok(id) => id,
             Err(message) => {
@@ -447,7 +464,10 @@ impl Resource for ContextListResource {
         };
         let workbench = self.data.workbench(diags)?;
         match Self::by_import_id(workbench, &import_id).await {
-            Ok(Some(list)) => Some((state_from(list, &State::default()), ValueEmpty::default())),
+            Ok(Some(list)) => Some((
+                Some(state_from(list, &State::default())),
+                ValueEmpty::default(),
+            )),
             Ok(None) => {
                 diags.root_error(
                     format!("No context list {import_id}"),

@@ -10,6 +10,8 @@ use std::future::Future;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
+use tf_provider::value::Value;
+use tf_provider::{AttributePath, Diagnostics};
 
 use crate::graph::GraphError;
 
@@ -70,6 +72,50 @@ where
                 delay = (delay * 2).min(Duration::from_secs(5));
             }
             other => return other,
+        }
+    }
+}
+
+/// Unwraps the state Terraform always sends for this call; `None` (a null object) is how a
+/// read says "gone", so it must never reach a create, update or delete.
+pub fn present<T>(state: Option<T>, diags: &mut Diagnostics) -> Option<T> {
+    if state.is_none() {
+        diags.root_error(
+            "Terraform sent no state for this resource",
+            "This is a bug in the provider or in Terraform; please report it.",
+        );
+    }
+    state
+}
+
+/// An attribute that must be known at this point, or an error diagnostic naming it.
+pub fn known<'v, T>(
+    value: &'v Value<T>,
+    name: &'static str,
+    diags: &mut Diagnostics,
+) -> Option<&'v T> {
+    let found = value.as_ref_option();
+    if found.is_none() {
+        diags.error(
+            format!("{name} is not known"),
+            format!("{name} must be known at this point; this is a bug in the provider or in Terraform."),
+            AttributePath::new(name),
+        );
+    }
+    found
+}
+
+/// A known attribute parsed into its domain type (validated earlier, so failure is a bug).
+pub fn parsed<T: std::str::FromStr<Err = String>>(
+    value: &Value<String>,
+    name: &'static str,
+    diags: &mut Diagnostics,
+) -> Option<T> {
+    match known(value, name, diags)?.parse() {
+        Ok(parsed) => Some(parsed),
+        Err(message) => {
+            diags.error(format!("Invalid {name}"), message, AttributePath::new(name));
+            None
         }
     }
 }

@@ -17,7 +17,7 @@ use tf_provider::schema::{Block, Description, Schema};
 use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{AttributePath, Diagnostics, Resource};
 
-use super::{lag_window_left, read_through_lag, written_now, Private};
+use super::{known, lag_window_left, parsed, present, read_through_lag, written_now, Private};
 use crate::graph::{
     AppRoleAssignment, GraphClient, GraphError, RequiredResourceAccess, ResourceAccess,
     ServicePrincipal,
@@ -486,7 +486,7 @@ fn complete(
 
 #[async_trait]
 impl Resource for RemediationPermissionsResource {
-    type State<'a> = State;
+    type State<'a> = Option<State>;
     type PrivateState<'a> = Private;
     type ProviderMetaState<'a> = ValueEmpty;
 
@@ -517,28 +517,28 @@ impl Resource for RemediationPermissionsResource {
         })
     }
 
-    async fn validate<'a>(&self, diags: &mut Diagnostics, config: State) -> Option<()> {
-        validate(&config, diags);
+    async fn validate<'a>(&self, diags: &mut Diagnostics, config: Option<State>) -> Option<()> {
+        validate(&present(config, diags)?, diags);
         Some(())
     }
 
     async fn read<'a>(
         &self,
         diags: &mut Diagnostics,
-        state: State,
+        state: Option<State>,
         private: Private,
         _meta: ValueEmpty,
-    ) -> Option<(State, Private)> {
+    ) -> Option<(Option<State>, Private)> {
+        let mut state = present(state, diags)?;
         let graph = self.data.graph(diags)?;
-        let remediation: Remediation = state.remediation.as_ref_option()?.parse().ok()?;
+        let remediation: Remediation = parsed(&state.remediation, "remediation", diags)?;
         let kind = application_type(&state);
-        let mut state = state;
         // After import only the service principal is known: find its client id.
         if state.client_id.is_null() {
-            let sp_id = state.service_principal_id.as_ref_option()?.clone();
+            let sp_id = known(&state.service_principal_id, "service_principal_id", diags)?.clone();
             match graph.get_service_principal(&sp_id).await {
                 Ok(sp) => state.client_id = Value::Value(sp.app_id),
-                Err(err) if err.is_not_found() => return Some((State::default(), None)),
+                Err(err) if err.is_not_found() => return Some((None, None)),
                 Err(err) => {
                     graph_error(
                         diags,
@@ -550,7 +550,7 @@ impl Resource for RemediationPermissionsResource {
                 }
             }
         }
-        let client_id = state.client_id.as_ref_option()?.clone();
+        let client_id = known(&state.client_id, "client_id", diags)?.clone();
         let resolved = match (
             state.service_principal_id.as_ref_option(),
             state.resource_service_principal_id.as_ref_option(),
@@ -594,7 +594,7 @@ impl Resource for RemediationPermissionsResource {
         let grant = match grant {
             Ok(grant) => grant,
             // Consent revoked out of band: plan grants it again.
-            Err(err) if err.is_not_found() => return Some((State::default(), None)),
+            Err(err) if err.is_not_found() => return Some((None, None)),
             Err(err) => {
                 graph_error(
                     diags,
@@ -617,7 +617,7 @@ impl Resource for RemediationPermissionsResource {
                         &resolved.app_role_id,
                     ) => {}
                 // Declaration removed out of band (or the registration gone): plan declares it again.
-                Ok(_) => return Some((State::default(), None)),
+                Ok(_) => return Some((None, None)),
                 Err(err) => {
                     graph_error(
                         diags,
@@ -631,17 +631,17 @@ impl Resource for RemediationPermissionsResource {
         }
         complete(&mut state, remediation, kind, Some(&resolved));
         state.app_role_assignment_id = Value::Value(grant.id);
-        Some((state, private))
+        Some((Some(state), private))
     }
 
     async fn plan_create<'a>(
         &self,
         diags: &mut Diagnostics,
-        proposed: State,
-        _config: State,
+        proposed: Option<State>,
+        _config: Option<State>,
         _meta: ValueEmpty,
-    ) -> Option<(State, Private)> {
-        let mut planned = proposed;
+    ) -> Option<(Option<State>, Private)> {
+        let mut planned = present(proposed, diags)?;
         planned.id = Value::Unknown;
         planned.service_principal_id = Value::Unknown;
         planned.resource_service_principal_id = Value::Unknown;
@@ -651,17 +651,17 @@ impl Resource for RemediationPermissionsResource {
             Value::Unknown => {
                 planned.permission = Value::Unknown;
                 planned.required_directory_role = Value::Unknown;
-                return Some((planned, None));
+                return Some((Some(planned), None));
             }
             _ => application_type(&planned),
         };
-        let Value::Value(remediation) = &planned.remediation else {
+        if !matches!(planned.remediation, Value::Value(_)) {
             planned.application_type = Value::Value(kind.as_str().to_owned());
             planned.permission = Value::Unknown;
             planned.required_directory_role = Value::Unknown;
-            return Some((planned, None));
-        };
-        let remediation: Remediation = remediation.parse().ok()?;
+            return Some((Some(planned), None));
+        }
+        let remediation: Remediation = parsed(&planned.remediation, "remediation", diags)?;
         let resolved = match planned.client_id.as_ref_option() {
             Some(client_id) => {
                 let graph = self.data.graph(diags)?;
@@ -698,19 +698,20 @@ impl Resource for RemediationPermissionsResource {
         };
         complete(&mut planned, remediation, kind, resolved.as_ref());
         planned.app_role_assignment_id = Value::Unknown;
-        Some((planned, None))
+        Some((Some(planned), None))
     }
 
     async fn plan_update<'a>(
         &self,
-        _diags: &mut Diagnostics,
-        prior: State,
-        proposed: State,
-        _config: State,
+        diags: &mut Diagnostics,
+        prior: Option<State>,
+        proposed: Option<State>,
+        _config: Option<State>,
         prior_private: Private,
         _meta: ValueEmpty,
-    ) -> Option<(State, Private, Vec<AttributePath>)> {
-        let mut planned = proposed;
+    ) -> Option<(Option<State>, Private, Vec<AttributePath>)> {
+        let prior = present(prior, diags)?;
+        let mut planned = present(proposed, diags)?;
         if planned.application_type.is_null() {
             planned.application_type = Value::Value(ApplicationType::Expel.as_str().to_owned());
         }
@@ -745,13 +746,13 @@ impl Resource for RemediationPermissionsResource {
             planned.permission = Value::Unknown;
             planned.required_directory_role = Value::Unknown;
         }
-        Some((planned, prior_private, replace))
+        Some((Some(planned), prior_private, replace))
     }
 
     async fn plan_destroy<'a>(
         &self,
         _diags: &mut Diagnostics,
-        _prior: State,
+        _prior: Option<State>,
         prior_private: Private,
         _meta: ValueEmpty,
     ) -> Option<Private> {
@@ -761,14 +762,15 @@ impl Resource for RemediationPermissionsResource {
     async fn create<'a>(
         &self,
         diags: &mut Diagnostics,
-        planned: State,
-        _config: State,
+        planned: Option<State>,
+        _config: Option<State>,
         _private: Private,
         _meta: ValueEmpty,
-    ) -> Option<(State, Private)> {
+    ) -> Option<(Option<State>, Private)> {
+        let planned = present(planned, diags)?;
         let graph = self.data.graph(diags)?;
-        let client_id = planned.client_id.as_ref_option()?.clone();
-        let remediation: Remediation = planned.remediation.as_ref_option()?.parse().ok()?;
+        let client_id = known(&planned.client_id, "client_id", diags)?.clone();
+        let remediation: Remediation = parsed(&planned.remediation, "remediation", diags)?;
         let kind = application_type(&planned);
         let resolved = self
             .resolve(graph, &client_id, remediation, kind, diags)
@@ -787,7 +789,7 @@ impl Resource for RemediationPermissionsResource {
                 let mut state = planned;
                 complete(&mut state, remediation, kind, Some(&resolved));
                 state.app_role_assignment_id = Value::Value(grant.id);
-                Some((state, written_now()))
+                Some((Some(state), written_now()))
             }
             Err(err) => {
                 let note = if kind == ApplicationType::Custom {
@@ -812,12 +814,12 @@ impl Resource for RemediationPermissionsResource {
     async fn update<'a>(
         &self,
         _diags: &mut Diagnostics,
-        _prior: State,
-        planned: State,
-        _config: State,
+        _prior: Option<State>,
+        planned: Option<State>,
+        _config: Option<State>,
         private: Private,
         _meta: ValueEmpty,
-    ) -> Option<(State, Private)> {
+    ) -> Option<(Option<State>, Private)> {
         // Every argument forces replacement; only the client id's letter case can get here.
         Some((planned, private))
     }
@@ -825,13 +827,14 @@ impl Resource for RemediationPermissionsResource {
     async fn destroy<'a>(
         &self,
         diags: &mut Diagnostics,
-        prior: State,
+        prior: Option<State>,
         _private: Private,
         _meta: ValueEmpty,
     ) -> Option<()> {
+        let prior = present(prior, diags)?;
         let graph = self.data.graph(diags)?;
-        let remediation: Remediation = prior.remediation.as_ref_option()?.parse().ok()?;
-        let client_id = prior.client_id.as_ref_option()?.clone();
+        let remediation: Remediation = parsed(&prior.remediation, "remediation", diags)?;
+        let client_id = known(&prior.client_id, "client_id", diags)?.clone();
         if let (Some(resource), Some(grant)) = (
             prior.resource_service_principal_id.as_ref_option(),
             prior.app_role_assignment_id.as_ref_option(),
@@ -850,7 +853,7 @@ impl Resource for RemediationPermissionsResource {
             }
         }
         if application_type(&prior) == ApplicationType::Custom {
-            let app_role_id = prior.app_role_id.as_ref_option()?.clone();
+            let app_role_id = known(&prior.app_role_id, "app_role_id", diags)?.clone();
             match self
                 .edit_declaration(graph, &client_id, remediation, &app_role_id, false)
                 .await
@@ -865,15 +868,19 @@ impl Resource for RemediationPermissionsResource {
         Some(())
     }
 
-    async fn import<'a>(&self, diags: &mut Diagnostics, id: String) -> Option<(State, Private)> {
+    async fn import<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        id: String,
+    ) -> Option<(Option<State>, Private)> {
         match id.parse::<ImportId>() {
             Ok(id) => Some((
-                State {
+                Some(State {
                     service_principal_id: Value::Value(id.service_principal_id),
                     remediation: Value::Value(id.remediation.as_str().to_owned()),
                     application_type: Value::Value(id.application_type.as_str().to_owned()),
                     ..Default::default()
-                },
+                }),
                 None,
             )),
             Err(message) => {

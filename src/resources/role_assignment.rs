@@ -16,7 +16,7 @@ use tf_provider::schema::{Block, Description, Schema};
 use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{AttributePath, Diagnostics, Resource};
 
-use super::{read_through_lag, written_now, Private};
+use super::{known, present, read_through_lag, written_now, Private};
 use crate::graph::{GraphClient, GraphError, RoleAssignment, RoleDefinition};
 use crate::provider::diagnostics::graph_error;
 use crate::provider::ProviderData;
@@ -150,16 +150,22 @@ impl RoleAssignmentResource {
         }
     }
 
-    /// Checks at plan time that the principal exists, so a typo fails before any write.
+    /// Checks at plan time that the principal exists, so a typo fails before any write. Cached
+    /// per principal, like the role lookups, so many assignments of one app cost one read.
     async fn check_principal(
         &self,
         graph: &GraphClient,
         principal: &str,
         diags: &mut Diagnostics,
     ) -> Option<()> {
-        match graph.get_service_principal(principal).await {
-            Ok(_) => Some(()),
-            Err(err) if err.is_not_found() => {
+        match self
+            .data
+            .lookups()
+            .service_principal_by_id(graph, principal)
+            .await
+        {
+            Ok(Some(_)) => Some(()),
+            Ok(None) => {
                 diags.error(
                     format!("No service principal with object id {principal}"),
                     "principal_id must be the object id of the app's service principal (Enterprise applications > Object ID), not the application (client) id.",
@@ -212,7 +218,7 @@ fn definition_id(definition: &RoleDefinition) -> String {
 
 #[async_trait]
 impl Resource for RoleAssignmentResource {
-    type State<'a> = State;
+    type State<'a> = Option<State>;
     type PrivateState<'a> = Private;
     type ProviderMetaState<'a> = ValueEmpty;
 
@@ -238,20 +244,21 @@ impl Resource for RoleAssignmentResource {
         })
     }
 
-    async fn validate<'a>(&self, diags: &mut Diagnostics, config: State) -> Option<()> {
-        validate(&config, diags);
+    async fn validate<'a>(&self, diags: &mut Diagnostics, config: Option<State>) -> Option<()> {
+        validate(&present(config, diags)?, diags);
         Some(())
     }
 
     async fn read<'a>(
         &self,
         diags: &mut Diagnostics,
-        state: State,
+        state: Option<State>,
         private: Private,
         _meta: ValueEmpty,
-    ) -> Option<(State, Private)> {
+    ) -> Option<(Option<State>, Private)> {
+        let state = present(state, diags)?;
         let graph = self.data.graph(diags)?;
-        let id = state.id.as_ref_option()?.clone();
+        let id = known(&state.id, "id", diags)?.clone();
         match read_through_lag(&private, || graph.get_role_assignment(&id)).await {
             Ok(assignment) => {
                 let same_role = state
@@ -275,10 +282,10 @@ impl Resource for RoleAssignmentResource {
                             |d| d.display_name,
                         ))
                     };
-                Some((state_from(assignment, role), private))
+                Some((Some(state_from(assignment, role)), private))
             }
-            // Gone: an empty state tells Terraform to plan its re-creation.
-            Err(err) if err.is_not_found() => Some((State::default(), None)),
+            // Gone: a null state tells Terraform to plan its re-creation.
+            Err(err) if err.is_not_found() => Some((None, None)),
             Err(err) => {
                 graph_error(diags, &format!("reading role assignment {id}"), &err, None);
                 None
@@ -289,11 +296,11 @@ impl Resource for RoleAssignmentResource {
     async fn plan_create<'a>(
         &self,
         diags: &mut Diagnostics,
-        proposed: State,
-        _config: State,
+        proposed: Option<State>,
+        _config: Option<State>,
         _meta: ValueEmpty,
-    ) -> Option<(State, Private)> {
-        let mut planned = proposed;
+    ) -> Option<(Option<State>, Private)> {
+        let mut planned = present(proposed, diags)?;
         if planned.directory_scope_id.is_null() {
             planned.directory_scope_id = Value::Value(DIRECTORY_SCOPE.to_owned());
         }
@@ -307,19 +314,20 @@ impl Resource for RoleAssignmentResource {
         if let Value::Value(principal) = &planned.principal_id {
             self.check_principal(graph, principal, diags).await?;
         }
-        Some((planned, None))
+        Some((Some(planned), None))
     }
 
     async fn plan_update<'a>(
         &self,
         diags: &mut Diagnostics,
-        prior: State,
-        proposed: State,
-        _config: State,
+        prior: Option<State>,
+        proposed: Option<State>,
+        _config: Option<State>,
         prior_private: Private,
         _meta: ValueEmpty,
-    ) -> Option<(State, Private, Vec<AttributePath>)> {
-        let mut planned = proposed;
+    ) -> Option<(Option<State>, Private, Vec<AttributePath>)> {
+        let prior = present(prior, diags)?;
+        let mut planned = present(proposed, diags)?;
         if planned.directory_scope_id.is_null()
             || planned.directory_scope_id == Value::Unknown && prior.directory_scope_id.is_null()
         {
@@ -352,13 +360,13 @@ impl Resource for RoleAssignmentResource {
             planned.id = Value::Unknown;
             planned.role_definition_id = Value::Unknown;
         }
-        Some((planned, prior_private, replace))
+        Some((Some(planned), prior_private, replace))
     }
 
     async fn plan_destroy<'a>(
         &self,
         _diags: &mut Diagnostics,
-        _prior: State,
+        _prior: Option<State>,
         prior_private: Private,
         _meta: ValueEmpty,
     ) -> Option<Private> {
@@ -368,14 +376,15 @@ impl Resource for RoleAssignmentResource {
     async fn create<'a>(
         &self,
         diags: &mut Diagnostics,
-        planned: State,
-        _config: State,
+        planned: Option<State>,
+        _config: Option<State>,
         _private: Private,
         _meta: ValueEmpty,
-    ) -> Option<(State, Private)> {
+    ) -> Option<(Option<State>, Private)> {
+        let planned = present(planned, diags)?;
         let graph = self.data.graph(diags)?;
-        let principal = planned.principal_id.as_ref_option()?.clone();
-        let role = planned.role.as_ref_option()?.clone();
+        let principal = known(&planned.principal_id, "principal_id", diags)?.clone();
+        let role = known(&planned.role, "role", diags)?.clone();
         let scope = planned
             .directory_scope_id
             .as_ref_option()
@@ -404,7 +413,7 @@ impl Resource for RoleAssignmentResource {
             Err(err) => Err(err),
         };
         match created {
-            Ok(assignment) => Some((state_from(assignment, planned.role), written_now())),
+            Ok(assignment) => Some((Some(state_from(assignment, planned.role)), written_now())),
             Err(err) => {
                 graph_error(
                     diags,
@@ -420,12 +429,12 @@ impl Resource for RoleAssignmentResource {
     async fn update<'a>(
         &self,
         _diags: &mut Diagnostics,
-        _prior: State,
-        planned: State,
-        _config: State,
+        _prior: Option<State>,
+        planned: Option<State>,
+        _config: Option<State>,
         private: Private,
         _meta: ValueEmpty,
-    ) -> Option<(State, Private)> {
+    ) -> Option<(Option<State>, Private)> {
         // Only reached when `role` changes between two forms of the same role: nothing to do.
         Some((planned, private))
     }
@@ -433,12 +442,13 @@ impl Resource for RoleAssignmentResource {
     async fn destroy<'a>(
         &self,
         diags: &mut Diagnostics,
-        prior: State,
+        prior: Option<State>,
         _private: Private,
         _meta: ValueEmpty,
     ) -> Option<()> {
+        let prior = present(prior, diags)?;
         let graph = self.data.graph(diags)?;
-        let id = prior.id.as_ref_option()?;
+        let id = known(&prior.id, "id", diags)?;
         if let Err(err) = graph.delete_role_assignment(id).await {
             graph_error(diags, &format!("removing role assignment {id}"), &err, None);
             return None;
@@ -446,13 +456,17 @@ impl Resource for RoleAssignmentResource {
         Some(())
     }
 
-    async fn import<'a>(&self, diags: &mut Diagnostics, id: String) -> Option<(State, Private)> {
+    async fn import<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        id: String,
+    ) -> Option<(Option<State>, Private)> {
         match id.parse::<ImportId>() {
             Ok(id) => Some((
-                State {
+                Some(State {
                     id: Value::Value(id.to_string()),
                     ..Default::default()
-                },
+                }),
                 None,
             )),
             Err(message) => {

@@ -214,6 +214,59 @@ impl Workspace {
         serde_json::from_str(&outcome.stdout).expect("terraform show -json prints JSON")
     }
 
+    /// The attribute values of one resource in the state (`null` when absent).
+    pub fn resource(&self, address: &str) -> serde_json::Value {
+        let state = self.state();
+        let resources = state["values"]["root_module"]["resources"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        resources
+            .into_iter()
+            .find(|r| r["address"] == address)
+            .map_or(serde_json::Value::Null, |r| r["values"].clone())
+    }
+
+    /// Forgets `address`, imports it again by `id`, and asserts the imported state equals
+    /// what apply had recorded and that the plan is empty afterwards.
+    pub fn assert_import_matches(&self, address: &str, id: &str) {
+        let before = self.resource(address);
+        assert!(!before.is_null(), "{address} is not in the state");
+        self.ok(&["state", "rm", "-no-color", address]);
+        self.import(address, id);
+        let after = self.resource(address);
+        assert_eq!(
+            after, before,
+            "importing {address} as {id:?} gave a different state"
+        );
+        self.assert_plan_empty();
+    }
+
+    /// Writes `import {}` blocks for `imports` (address, id) after removing them from the
+    /// state, runs `plan -generate-config-out`, and returns the generated configuration.
+    /// The caller's config must then be the generated one for the plan to be judged.
+    pub fn generate_config(&self, imports: &[(&str, &str)]) -> String {
+        let mut blocks = String::new();
+        for (address, id) in imports {
+            blocks.push_str(&format!("import {{\n  to = {address}\n  id = {id:?}\n}}\n"));
+        }
+        std::fs::write(self.path().join("imports.tf"), blocks).expect("write imports.tf");
+        let generated = self.path().join("generated.tf");
+        let _ = std::fs::remove_file(&generated);
+        let outcome = self.run(&[
+            "plan",
+            "-no-color",
+            "-input=false",
+            "-generate-config-out=generated.tf",
+        ]);
+        assert!(
+            outcome.code == 0 || outcome.code == 2,
+            "plan -generate-config-out failed:\n{}",
+            outcome.text()
+        );
+        std::fs::read_to_string(generated).expect("terraform wrote generated.tf")
+    }
+
     /// The state file's raw text (for secret scans).
     pub fn state_file_text(&self) -> String {
         std::fs::read_to_string(self.path().join("terraform.tfstate")).unwrap_or_default()

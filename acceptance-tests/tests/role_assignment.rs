@@ -1,0 +1,389 @@
+//! `expel_role_assignment` end to end against the embedded sandbox (or a real tenant with
+//! TF_ACC=1): apply, empty plan, import, out-of-band deletion, destroy.
+
+use expel_acceptance_tests::harness::{Credentials, Target, Workspace};
+use expel_acceptance_tests::sandbox::{Faults, SandboxConfig};
+
+const USER_ADMINISTRATOR: &str = "fe930be7-5e62-47db-91af-98c3a49a38b1";
+const SECURITY_READER: &str = "5d6b6bb7-de71-4623-b4af-96380a352509";
+
+fn assignment(name: &str, principal: &str, role: &str) -> String {
+    format!(
+        r#"
+resource "expel_role_assignment" "{name}" {{
+  principal_id = "{principal}"
+  role         = "{role}"
+}}
+"#
+    )
+}
+
+fn config(blocks: &[String]) -> String {
+    format!("provider \"expel\" {{}}\n{}", blocks.concat())
+}
+
+/// Role assignments of `principal` in the sandbox.
+fn assignments_of(target: &Target, principal: &str) -> Vec<serde_json::Value> {
+    let state = target.sandbox().expect("embedded").state();
+    state["roleAssignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["principalId"] == principal)
+        .cloned()
+        .collect()
+}
+
+/// The full step list for both roles on one service principal.
+fn both_roles_lifecycle(principal_of: fn(&expel_acceptance_tests::sandbox::Seed) -> String) {
+    let target = Target::from_env();
+    let Some(sandbox) = target.sandbox() else {
+        return;
+    };
+    let principal = principal_of(sandbox.seed());
+    let workspace = Workspace::new(target.environment(Credentials::Secret));
+    workspace.config(&config(&[
+        assignment("user_administrator", &principal, "User Administrator"),
+        assignment("security_reader", &principal, "Security Reader"),
+    ]));
+    workspace.init();
+    workspace.apply();
+    workspace.assert_plan_empty();
+    assert_eq!(assignments_of(&target, &principal).len(), 2);
+    let admin = workspace.resource("expel_role_assignment.user_administrator");
+    assert_eq!(admin["role_definition_id"], USER_ADMINISTRATOR);
+    assert_eq!(admin["directory_scope_id"], "/");
+    assert_eq!(
+        workspace.resource("expel_role_assignment.security_reader")["role_definition_id"],
+        SECURITY_READER
+    );
+
+    let id = admin["id"].as_str().unwrap().to_owned();
+    workspace.assert_import_matches("expel_role_assignment.user_administrator", &id);
+
+    // Deleted out of band: refresh drops it and the plan re-creates it.
+    sandbox.with_world(|world| {
+        let gone = world
+            .role_assignments
+            .iter_mut()
+            .find(|a| a.id == id)
+            .unwrap();
+        gone.life.deleted_at = Some(std::time::Instant::now());
+    });
+    let plan = workspace.assert_plan_changes().text();
+    assert!(
+        plan.contains("expel_role_assignment.user_administrator will be created"),
+        "{plan}"
+    );
+    workspace.apply();
+    workspace.assert_plan_empty();
+    assert_eq!(assignments_of(&target, &principal).len(), 2);
+
+    workspace.destroy();
+    assert!(
+        assignments_of(&target, &principal).is_empty(),
+        "destroy left assignments behind"
+    );
+}
+
+#[test]
+fn both_roles_on_the_expel_app_live_through_the_full_lifecycle() {
+    both_roles_lifecycle(|seed| seed.expel_app_service_principal_id.clone());
+}
+
+#[test]
+fn both_roles_on_a_custom_app_live_through_the_full_lifecycle() {
+    both_roles_lifecycle(|seed| seed.custom_app_service_principal_id.clone());
+}
+
+#[test]
+fn role_by_template_id_keeps_the_users_form_and_plans_empty() {
+    let target = Target::from_env();
+    let Some(sandbox) = target.sandbox() else {
+        return;
+    };
+    let principal = sandbox.seed().expel_app_service_principal_id.clone();
+    let workspace = Workspace::new(target.environment(Credentials::Secret));
+    workspace.config(&config(&[assignment(
+        "reader",
+        &principal,
+        SECURITY_READER,
+    )]));
+    workspace.init();
+    workspace.apply();
+    workspace.assert_plan_empty();
+    assert_eq!(
+        workspace.resource("expel_role_assignment.reader")["role"],
+        SECURITY_READER
+    );
+
+    // The same role by name is not a replacement: only the spelling in state changes.
+    workspace.config(&config(&[assignment(
+        "reader",
+        &principal,
+        "security reader",
+    )]));
+    let plan = workspace.assert_plan_changes().text();
+    assert!(!plan.contains("must be replaced"), "{plan}");
+    assert!(
+        plan.contains("0 to add, 1 to change, 0 to destroy"),
+        "{plan}"
+    );
+    workspace.apply();
+    workspace.assert_plan_empty();
+    assert_eq!(assignments_of(&target, &principal).len(), 1);
+}
+
+#[test]
+fn changing_the_role_forces_replacement() {
+    let target = Target::from_env();
+    let Some(sandbox) = target.sandbox() else {
+        return;
+    };
+    let principal = sandbox.seed().expel_app_service_principal_id.clone();
+    let workspace = Workspace::new(target.environment(Credentials::Secret));
+    workspace.config(&config(&[assignment(
+        "role",
+        &principal,
+        "Security Reader",
+    )]));
+    workspace.init();
+    workspace.apply();
+    workspace.config(&config(&[assignment(
+        "role",
+        &principal,
+        "User Administrator",
+    )]));
+    let plan = workspace.assert_plan_changes().text();
+    assert!(plan.contains("# forces replacement"), "{plan}");
+    workspace.apply();
+    let roles: Vec<_> = assignments_of(&target, &principal)
+        .iter()
+        .map(|a| a["roleDefinitionId"].clone())
+        .collect();
+    assert_eq!(roles, vec![serde_json::json!(USER_ADMINISTRATOR)]);
+}
+
+#[test]
+fn an_existing_identical_assignment_is_adopted() {
+    let target = Target::from_env();
+    let Some(sandbox) = target.sandbox() else {
+        return;
+    };
+    let principal = sandbox.seed().expel_app_service_principal_id.clone();
+    let existing = "handMadeAssignment-1".to_owned();
+    sandbox.with_world(|world| {
+        world
+            .role_assignments
+            .push(expel_acceptance_tests::sandbox::world::RoleAssignment {
+                id: existing.clone(),
+                role_definition_id: USER_ADMINISTRATOR.into(),
+                principal_id: principal.clone(),
+                directory_scope_id: "/".into(),
+                life: expel_acceptance_tests::sandbox::world::Life::now(),
+            })
+    });
+    let workspace = Workspace::new(target.environment(Credentials::Secret));
+    workspace.config(&config(&[assignment(
+        "admin",
+        &principal,
+        "User Administrator",
+    )]));
+    workspace.init();
+    workspace.apply();
+    assert_eq!(
+        workspace.resource("expel_role_assignment.admin")["id"],
+        existing.as_str()
+    );
+    assert_eq!(
+        assignments_of(&target, &principal).len(),
+        1,
+        "no duplicate was created"
+    );
+    workspace.assert_plan_empty();
+}
+
+#[test]
+fn unknown_role_fails_at_plan_on_the_attribute() {
+    let target = Target::from_env();
+    let Some(sandbox) = target.sandbox() else {
+        return;
+    };
+    let principal = sandbox.seed().expel_app_service_principal_id.clone();
+    let workspace = Workspace::new(target.environment(Credentials::Secret));
+    workspace.config(&config(&[assignment(
+        "bad",
+        &principal,
+        "User Adminstrator",
+    )]));
+    workspace.init();
+    let outcome = workspace.run(&["plan", "-no-color", "-input=false"]);
+    assert_ne!(outcome.code, 0);
+    let text = outcome.text();
+    assert!(
+        text.contains("Unknown directory role \"User Adminstrator\""),
+        "{text}"
+    );
+    assert!(text.contains("role"), "{text}");
+    assert!(assignments_of(&target, &principal).is_empty());
+}
+
+#[test]
+fn bad_principal_ids_fail_before_any_write() {
+    let target = Target::from_env();
+    let Some(sandbox) = target.sandbox() else {
+        return;
+    };
+    let workspace = Workspace::new(target.environment(Credentials::Secret));
+    workspace.config(&config(&[assignment(
+        "malformed",
+        "expel-app",
+        "User Administrator",
+    )]));
+    workspace.init();
+    let malformed = workspace.run(&["validate", "-no-color"]);
+    assert!(
+        malformed.text().contains("principal_id must be a GUID"),
+        "{}",
+        malformed.text()
+    );
+
+    workspace.config(&config(&[assignment(
+        "missing",
+        "0badc0de-0000-4000-8000-000000000000",
+        "User Administrator",
+    )]));
+    let missing = workspace.run(&["plan", "-no-color", "-input=false"]);
+    assert!(
+        missing
+            .text()
+            .contains("No service principal with object id 0badc0de-0000-4000-8000-000000000000"),
+        "{}",
+        missing.text()
+    );
+    assert_eq!(
+        sandbox
+            .stats()
+            .count("POST /v1.0/roleManagement/directory/roleAssignments"),
+        0
+    );
+}
+
+#[test]
+fn replication_lag_after_create_does_not_drop_the_assignment() {
+    let target = Target::from_env_with(SandboxConfig {
+        faults: Faults {
+            replication_lag_ms: 3_000,
+            ..Faults::default()
+        },
+        ..SandboxConfig::default()
+    });
+    let Some(sandbox) = target.sandbox() else {
+        return;
+    };
+    let principal = sandbox.seed().expel_app_service_principal_id.clone();
+    let workspace = Workspace::new(target.environment(Credentials::Secret));
+    workspace.config(&config(&[assignment(
+        "admin",
+        &principal,
+        "User Administrator",
+    )]));
+    workspace.init();
+    workspace.apply();
+    // Refresh right away: Graph still answers 404 for the new assignment.
+    workspace.assert_plan_empty();
+    assert_eq!(assignments_of(&target, &principal).len(), 1);
+}
+
+#[test]
+fn import_blocks_generate_a_config_that_plans_empty() {
+    let target = Target::from_env();
+    let Some(sandbox) = target.sandbox() else {
+        return;
+    };
+    let principal = sandbox.seed().expel_app_service_principal_id.clone();
+    let env = target.environment(Credentials::Secret);
+    let creator = Workspace::new(env.clone());
+    creator.config(&config(&[assignment(
+        "admin",
+        &principal,
+        "User Administrator",
+    )]));
+    creator.init();
+    creator.apply();
+    let id = creator.resource("expel_role_assignment.admin")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let importer = Workspace::new(env);
+    importer.config("provider \"expel\" {}\n");
+    importer.init();
+    let generated = importer.generate_config(&[("expel_role_assignment.imported", &id)]);
+    assert!(
+        generated.contains("role") && generated.contains("User Administrator"),
+        "{generated}"
+    );
+    importer.apply();
+    importer.assert_plan_empty();
+}
+
+#[test]
+fn request_budget_is_two_per_create_and_one_per_refresh() {
+    let target = Target::from_env();
+    let Some(sandbox) = target.sandbox() else {
+        return;
+    };
+    let seed = sandbox.seed().clone();
+    let workspace = Workspace::new(target.environment(Credentials::Secret));
+    let blocks = [
+        assignment(
+            "a",
+            &seed.expel_app_service_principal_id,
+            "User Administrator",
+        ),
+        assignment("b", &seed.expel_app_service_principal_id, "Security Reader"),
+        assignment(
+            "c",
+            &seed.custom_app_service_principal_id,
+            "User Administrator",
+        ),
+        assignment(
+            "d",
+            &seed.custom_app_service_principal_id,
+            "Security Reader",
+        ),
+    ];
+    workspace.config(&config(&blocks));
+    workspace.init();
+    sandbox.reset_stats();
+    workspace.apply();
+    let stats = sandbox.stats();
+    // `terraform apply` starts the provider twice (plan, then apply); each process looks a
+    // role or a principal up once, however many resources share it.
+    let roles = stats.count("GET /v1.0/roleManagement/directory/roleDefinitions");
+    let principals = stats.count("GET /v1.0/servicePrincipals/{id}");
+    assert!(roles <= 2 * 2, "role lookups are shared: {stats:?}");
+    assert!(
+        principals <= 2 * 2,
+        "principal checks are shared: {stats:?}"
+    );
+    assert_eq!(
+        stats.count("POST /v1.0/roleManagement/directory/roleAssignments"),
+        4
+    );
+    let per_resource = (stats.graph_total() - roles - principals) as f64 / 4.0;
+    assert!(
+        per_resource <= 2.0,
+        "{per_resource} Graph requests per created assignment: {stats:?}"
+    );
+
+    sandbox.reset_stats();
+    workspace.ok(&["plan", "-refresh-only", "-no-color", "-input=false"]);
+    let stats = sandbox.stats();
+    assert_eq!(
+        stats.graph_total(),
+        4,
+        "one read per assignment on refresh: {stats:?}"
+    );
+}
