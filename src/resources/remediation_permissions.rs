@@ -17,7 +17,7 @@ use tf_provider::schema::{Block, Description, Schema};
 use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{AttributePath, Diagnostics, Resource};
 
-use super::{known, lag_window_left, parsed, present, read_through_lag, written_now, Private};
+use super::{known, parsed, present, read_through_lag, written_now, Private};
 use crate::graph::{
     AppRoleAssignment, GraphClient, GraphError, RequiredResourceAccess, ResourceAccess,
     ServicePrincipal,
@@ -608,16 +608,27 @@ impl Resource for RemediationPermissionsResource {
                 return None;
             }
         };
-        if kind == ApplicationType::Custom && lag_window_left(&private).is_zero() {
-            match graph.find_application_by_app_id(&client_id).await {
-                Ok(Some(app))
-                    if declared(
-                        &app.required_resource_access,
-                        remediation.resource_app_id(),
-                        &resolved.app_role_id,
-                    ) => {}
+        if kind == ApplicationType::Custom {
+            // Missing right after our own write may be a stale replica: wait within the window.
+            let declaration = read_through_lag(&private, || async {
+                match graph.find_application_by_app_id(&client_id).await? {
+                    Some(app)
+                        if declared(
+                            &app.required_resource_access,
+                            remediation.resource_app_id(),
+                            &resolved.app_role_id,
+                        ) =>
+                    {
+                        Ok(())
+                    }
+                    _ => Err(GraphError::NotFound(Default::default())),
+                }
+            })
+            .await;
+            match declaration {
+                Ok(()) => {}
                 // Declaration removed out of band (or the registration gone): plan declares it again.
-                Ok(_) => return Some((None, None)),
+                Err(err) if err.is_not_found() => return Some((None, None)),
                 Err(err) => {
                     graph_error(
                         diags,

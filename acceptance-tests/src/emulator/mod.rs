@@ -230,10 +230,9 @@ impl Sandbox {
             }
         };
         let password = world::secret(24);
-        let certificate = token::write_certificate(&dir, &password)?;
-        let issuer_key = openssl::rsa::Rsa::generate(2048)
-            .and_then(openssl::pkey::PKey::from_rsa)
-            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        let keys = token::process_keys()?;
+        let certificate = token::write_certificate(&dir, &keys.client, &password)?;
+        let issuer_key = keys.issuer.clone();
         let files = (dir.join("client.pem"), dir.join("client.pfx"), password);
         let (world, seed) = World::seeded(files, certificate, format!("{url}/_sandbox/oidc"));
 

@@ -24,12 +24,40 @@ pub struct Keys {
     pub issuer: PKey<Private>,
 }
 
-/// Creates an RSA key and a self-signed certificate; writes `client.pem` (certificate and
-/// key) and `client.pfx` (PKCS#12 with `password`). Returns (sha1 thumbprint, public key PEM).
-pub fn write_certificate(dir: &Path, password: &str) -> std::io::Result<(Vec<u8>, Vec<u8>)> {
+/// RSA keys are slow to make; every sandbox of a process shares these two.
+pub struct ProcessKeys {
+    /// The client certificate's key.
+    pub client: PKey<Private>,
+    /// The OIDC issuer's signing key.
+    pub issuer: PKey<Private>,
+}
+
+/// The process's keys, made on first use.
+pub fn process_keys() -> std::io::Result<&'static ProcessKeys> {
+    static KEYS: std::sync::OnceLock<ProcessKeys> = std::sync::OnceLock::new();
+    if let Some(keys) = KEYS.get() {
+        return Ok(keys);
+    }
+    let make = || {
+        openssl::rsa::Rsa::generate(2048)
+            .and_then(PKey::from_rsa)
+            .map_err(|e| std::io::Error::other(e.to_string()))
+    };
+    let keys = ProcessKeys {
+        client: make()?,
+        issuer: make()?,
+    };
+    Ok(KEYS.get_or_init(|| keys))
+}
+
+/// Makes a self-signed certificate for `key`; writes `client.pem` (certificate and key) and
+/// `client.pfx` (PKCS#12 with `password`). Returns (sha1 thumbprint, public key PEM).
+pub fn write_certificate(
+    dir: &Path,
+    key: &PKey<Private>,
+    password: &str,
+) -> std::io::Result<(Vec<u8>, Vec<u8>)> {
     let io = |e: openssl::error::ErrorStack| std::io::Error::other(e.to_string());
-    let rsa = openssl::rsa::Rsa::generate(2048).map_err(io)?;
-    let key = PKey::from_rsa(rsa).map_err(io)?;
     let mut name = openssl::x509::X509NameBuilder::new().map_err(io)?;
     name.append_entry_by_text("CN", "expel-sandbox-client")
         .map_err(io)?;
@@ -42,12 +70,12 @@ pub fn write_certificate(dir: &Path, password: &str) -> std::io::Result<(Vec<u8>
     builder.set_serial_number(&serial).map_err(io)?;
     builder.set_subject_name(&name).map_err(io)?;
     builder.set_issuer_name(&name).map_err(io)?;
-    builder.set_pubkey(&key).map_err(io)?;
+    builder.set_pubkey(key).map_err(io)?;
     let not_before = openssl::asn1::Asn1Time::days_from_now(0).map_err(io)?;
     let not_after = openssl::asn1::Asn1Time::days_from_now(30).map_err(io)?;
     builder.set_not_before(&not_before).map_err(io)?;
     builder.set_not_after(&not_after).map_err(io)?;
-    builder.sign(&key, MessageDigest::sha256()).map_err(io)?;
+    builder.sign(key, MessageDigest::sha256()).map_err(io)?;
     let cert = builder.build();
 
     let mut pem = cert.to_pem().map_err(io)?;
@@ -55,7 +83,7 @@ pub fn write_certificate(dir: &Path, password: &str) -> std::io::Result<(Vec<u8>
     std::fs::write(dir.join("client.pem"), pem)?;
     let pfx = openssl::pkcs12::Pkcs12::builder()
         .name("expel-sandbox-client")
-        .pkey(&key)
+        .pkey(key)
         .cert(&cert)
         .build2(password)
         .and_then(|p| p.to_der())

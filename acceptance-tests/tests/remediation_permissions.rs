@@ -1,0 +1,530 @@
+//! `expel_remediation_permissions` end to end: admin consent for the Expel app, declaration
+//! plus consent for a custom app, adoption, drift, parallel edits of one registration.
+
+use expel_acceptance_tests::harness::{Credentials, Target, Workspace};
+use expel_acceptance_tests::sandbox::world::{Grant, Life};
+use expel_acceptance_tests::sandbox::{Faults, SandboxConfig};
+use serde_json::Value;
+
+const USER_READ_WRITE_ALL: &str = "741f803b-c850-494e-b5df-cde7c675a1ca";
+const EXCHANGE_MANAGE_AS_APP: &str = "dc50a0fb-09a3-484d-be87-e023b12c6440";
+/// The delegated permission seeded on the custom app, which no resource owns.
+const SEEDED_SCOPE: &str = "e1fe6dd8-ba31-4d61-89e7-88639da4683d";
+
+fn permissions(name: &str, client_id: &str, remediation: &str, custom: bool) -> String {
+    let kind = if custom {
+        "\n  application_type = \"custom\""
+    } else {
+        ""
+    };
+    format!(
+        r#"
+resource "expel_remediation_permissions" "{name}" {{
+  client_id   = "{client_id}"
+  remediation = "{remediation}"{kind}
+}}
+"#
+    )
+}
+
+fn config(blocks: &[String]) -> String {
+    format!("provider \"expel\" {{}}\n{}", blocks.concat())
+}
+
+fn grants_held_by(target: &Target, principal: &str) -> Vec<Value> {
+    let state = target.sandbox().expect("embedded").state();
+    state["appRoleAssignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g["principalId"] == principal)
+        .cloned()
+        .collect()
+}
+
+fn declared_ids(target: &Target, app_object_id: &str) -> Vec<String> {
+    let state = target.sandbox().expect("embedded").state();
+    let app = state["applications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == app_object_id)
+        .cloned()
+        .unwrap();
+    app["requiredResourceAccess"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|e| {
+            e["resourceAccess"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["id"].as_str().unwrap().to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn expel_app_gets_both_consents_through_the_full_lifecycle() {
+    let target = Target::from_env();
+    let Some(sandbox) = target.sandbox() else {
+        return;
+    };
+    let seed = sandbox.seed().clone();
+    let workspace = Workspace::new(target.environment(Credentials::Secret));
+    workspace.config(&config(&[
+        permissions(
+            "reset",
+            &seed.expel_app_client_id,
+            "reset_credentials",
+            false,
+        ),
+        permissions(
+            "email",
+            &seed.expel_app_client_id,
+            "remove_malicious_email",
+            false,
+        ),
+    ]));
+    workspace.init();
+    workspace.apply();
+    workspace.assert_plan_empty();
+    let mut roles: Vec<_> = grants_held_by(&target, &seed.expel_app_service_principal_id)
+        .iter()
+        .map(|g| g["appRoleId"].as_str().unwrap().to_owned())
+        .collect();
+    roles.sort();
+    assert_eq!(
+        roles,
+        vec![
+            USER_READ_WRITE_ALL.to_owned(),
+            EXCHANGE_MANAGE_AS_APP.to_owned()
+        ]
+    );
+
+    let reset = workspace.resource("expel_remediation_permissions.reset");
+    assert_eq!(reset["permission"], "User.ReadWrite.All");
+    assert_eq!(reset["required_directory_role"], "User Administrator");
+    assert_eq!(
+        reset["service_principal_id"],
+        seed.expel_app_service_principal_id.as_str()
+    );
+    assert_eq!(
+        reset["resource_service_principal_id"],
+        seed.graph_service_principal_id.as_str()
+    );
+    assert_eq!(
+        workspace.resource("expel_remediation_permissions.email")["required_directory_role"],
+        "Security Reader"
+    );
+
+    workspace.assert_import_matches(
+        "expel_remediation_permissions.reset",
+        &format!("{}/reset_credentials", seed.expel_app_service_principal_id),
+    );
+    workspace.assert_import_matches(
+        "expel_remediation_permissions.email",
+        &format!(
+            "{}/remove_malicious_email",
+            seed.expel_app_service_principal_id
+        ),
+    );
+
+    // Consent revoked out of band: the plan grants it again.
+    let grant_id = reset["app_role_assignment_id"].as_str().unwrap().to_owned();
+    sandbox.with_world(|world| {
+        world
+            .grants
+            .iter_mut()
+            .find(|g| g.id == grant_id)
+            .unwrap()
+            .life
+            .deleted_at = Some(std::time::Instant::now())
+    });
+    let plan = workspace.assert_plan_changes().text();
+    assert!(
+        plan.contains("expel_remediation_permissions.reset will be created"),
+        "{plan}"
+    );
+    workspace.apply();
+    workspace.assert_plan_empty();
+
+    workspace.destroy();
+    assert!(grants_held_by(&target, &seed.expel_app_service_principal_id).is_empty());
+}
+
+#[test]
+fn custom_app_declares_and_consents_and_destroy_removes_only_its_own_entries() {
+    let target = Target::from_env_with(SandboxConfig {
+        // Latency makes the two resources' read-modify-write cycles overlap, as in real runs.
+        faults: Faults {
+            latency_ms: (100, 250),
+            ..Faults::default()
+        },
+        ..SandboxConfig::default()
+    });
+    let Some(sandbox) = target.sandbox() else {
+        return;
+    };
+    let seed = sandbox.seed().clone();
+    let workspace = Workspace::new(target.environment(Credentials::Secret));
+    workspace.config(&config(&[
+        permissions(
+            "reset",
+            &seed.custom_app_client_id,
+            "reset_credentials",
+            true,
+        ),
+        permissions(
+            "email",
+            &seed.custom_app_client_id,
+            "remove_malicious_email",
+            true,
+        ),
+    ]));
+    workspace.init();
+    workspace.apply();
+    workspace.assert_plan_empty();
+    let mut declared = declared_ids(&target, &seed.custom_app_object_id);
+    declared.sort();
+    let mut expected = vec![
+        USER_READ_WRITE_ALL.to_owned(),
+        EXCHANGE_MANAGE_AS_APP.to_owned(),
+        SEEDED_SCOPE.to_owned(),
+    ];
+    expected.sort();
+    assert_eq!(declared, expected, "a parallel edit was lost");
+    assert_eq!(
+        grants_held_by(&target, &seed.custom_app_service_principal_id).len(),
+        2
+    );
+
+    workspace.assert_import_matches(
+        "expel_remediation_permissions.email",
+        &format!(
+            "{}/remove_malicious_email/custom",
+            seed.custom_app_service_principal_id
+        ),
+    );
+    // Imported, so outside the replication-lag window of a fresh write.
+    workspace.assert_import_matches(
+        "expel_remediation_permissions.reset",
+        &format!(
+            "{}/reset_credentials/custom",
+            seed.custom_app_service_principal_id
+        ),
+    );
+
+    // Declaration removed in the portal: the plan declares it again.
+    sandbox.with_world(|world| {
+        let app = world
+            .applications
+            .iter_mut()
+            .find(|a| a.id == seed.custom_app_object_id)
+            .unwrap();
+        for entry in app.required_resource_access.as_array_mut().unwrap() {
+            entry["resourceAccess"]
+                .as_array_mut()
+                .unwrap()
+                .retain(|a| a["id"] != USER_READ_WRITE_ALL);
+        }
+    });
+    let plan = workspace.assert_plan_changes().text();
+    assert!(
+        plan.contains("expel_remediation_permissions.reset will be created"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("Plan: 1 to add, 0 to change, 0 to destroy"),
+        "only the edited permission is planned: {plan}"
+    );
+    workspace.apply();
+    assert!(
+        declared_ids(&target, &seed.custom_app_object_id).contains(&USER_READ_WRITE_ALL.to_owned())
+    );
+
+    workspace.destroy();
+    assert_eq!(
+        declared_ids(&target, &seed.custom_app_object_id),
+        vec![SEEDED_SCOPE.to_owned()],
+        "destroy must keep entries it does not own"
+    );
+    assert!(grants_held_by(&target, &seed.custom_app_service_principal_id).is_empty());
+}
+
+#[test]
+fn an_existing_consent_is_adopted() {
+    let target = Target::from_env();
+    let Some(sandbox) = target.sandbox() else {
+        return;
+    };
+    let seed = sandbox.seed().clone();
+    sandbox.with_world(|world| {
+        world.grants.push(Grant {
+            id: "handMadeConsent".into(),
+            app_role_id: USER_READ_WRITE_ALL.into(),
+            principal_id: seed.expel_app_service_principal_id.clone(),
+            resource_id: seed.graph_service_principal_id.clone(),
+            created: "2026-01-01T00:00:00Z".into(),
+            life: Life::now(),
+        })
+    });
+    let workspace = Workspace::new(target.environment(Credentials::Secret));
+    workspace.config(&config(&[permissions(
+        "reset",
+        &seed.expel_app_client_id,
+        "reset_credentials",
+        false,
+    )]));
+    workspace.init();
+    workspace.apply();
+    assert_eq!(
+        workspace.resource("expel_remediation_permissions.reset")["app_role_assignment_id"],
+        "handMadeConsent"
+    );
+    assert_eq!(
+        grants_held_by(&target, &seed.expel_app_service_principal_id).len(),
+        1
+    );
+    workspace.assert_plan_empty();
+}
+
+#[test]
+fn tenant_without_exchange_online_gets_an_error_saying_how_to_fix_it() {
+    let target = Target::from_env();
+    let Some(sandbox) = target.sandbox() else {
+        return;
+    };
+    sandbox.remove_exchange_service_principal();
+    let seed = sandbox.seed().clone();
+    let workspace = Workspace::new(target.environment(Credentials::Secret));
+    workspace.config(&config(&[permissions(
+        "email",
+        &seed.expel_app_client_id,
+        "remove_malicious_email",
+        false,
+    )]));
+    workspace.init();
+    let text = workspace.run(&["plan", "-no-color", "-input=false"]).text();
+    assert!(
+        text.contains("Office 365 Exchange Online has no service principal in this tenant"),
+        "{text}"
+    );
+    assert!(
+        text.contains("az ad sp create --id 00000002-0000-0ff1-ce00-000000000000"),
+        "{text}"
+    );
+}
+
+#[test]
+fn custom_type_on_an_app_without_registration_fails_at_plan() {
+    let target = Target::from_env();
+    let Some(sandbox) = target.sandbox() else {
+        return;
+    };
+    let seed = sandbox.seed().clone();
+    let workspace = Workspace::new(target.environment(Credentials::Secret));
+    workspace.config(&config(&[permissions(
+        "reset",
+        &seed.expel_app_client_id,
+        "reset_credentials",
+        true,
+    )]));
+    workspace.init();
+    let text = workspace.run(&["plan", "-no-color", "-input=false"]).text();
+    assert!(
+        text.contains("No app registration with client_id"),
+        "{text}"
+    );
+    assert!(text.contains("application_type = \"expel\""), "{text}");
+}
+
+#[test]
+fn missing_grant_permission_is_named() {
+    let target = Target::from_env();
+    let Some(sandbox) = target.sandbox() else {
+        return;
+    };
+    sandbox.revoke_provider_permission("AppRoleAssignment.ReadWrite.All");
+    let seed = sandbox.seed().clone();
+    let workspace = Workspace::new(target.environment(Credentials::Secret));
+    workspace.config(&config(&[permissions(
+        "reset",
+        &seed.expel_app_client_id,
+        "reset_credentials",
+        false,
+    )]));
+    workspace.init();
+    let text = workspace.apply_fails().text();
+    assert!(text.contains("AppRoleAssignment.ReadWrite.All"), "{text}");
+}
+
+#[test]
+fn permissions_chain_into_role_assignments_in_one_apply() {
+    let target = Target::from_env();
+    let Some(sandbox) = target.sandbox() else {
+        return;
+    };
+    let seed = sandbox.seed().clone();
+    let workspace = Workspace::new(target.environment(Credentials::Secret));
+    workspace.config(&format!(
+        r#"
+provider "expel" {{}}
+
+resource "expel_remediation_permissions" "this" {{
+  for_each    = toset(["reset_credentials", "remove_malicious_email"])
+  client_id   = "{client}"
+  remediation = each.key
+}}
+
+resource "expel_role_assignment" "this" {{
+  for_each     = expel_remediation_permissions.this
+  principal_id = each.value.service_principal_id
+  role         = each.value.required_directory_role
+}}
+"#,
+        client = seed.expel_app_client_id
+    ));
+    workspace.init();
+    workspace.apply();
+    workspace.assert_plan_empty();
+    let state = sandbox.state();
+    let roles: Vec<_> = state["roleAssignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["principalId"] == seed.expel_app_service_principal_id.as_str())
+        .collect();
+    assert_eq!(roles.len(), 2);
+}
+
+#[test]
+fn replication_lag_after_grant_does_not_drop_it() {
+    let target = Target::from_env_with(SandboxConfig {
+        faults: Faults {
+            replication_lag_ms: 3_000,
+            ..Faults::default()
+        },
+        ..SandboxConfig::default()
+    });
+    let Some(sandbox) = target.sandbox() else {
+        return;
+    };
+    let seed = sandbox.seed().clone();
+    let workspace = Workspace::new(target.environment(Credentials::Secret));
+    workspace.config(&config(&[
+        permissions(
+            "reset",
+            &seed.custom_app_client_id,
+            "reset_credentials",
+            true,
+        ),
+        permissions(
+            "email",
+            &seed.expel_app_client_id,
+            "remove_malicious_email",
+            false,
+        ),
+    ]));
+    workspace.init();
+    workspace.apply();
+    workspace.assert_plan_empty();
+    assert_eq!(
+        grants_held_by(&target, &seed.custom_app_service_principal_id).len(),
+        1
+    );
+}
+
+#[test]
+fn import_blocks_generate_a_config_that_plans_empty() {
+    let target = Target::from_env();
+    let Some(sandbox) = target.sandbox() else {
+        return;
+    };
+    let seed = sandbox.seed().clone();
+    let env = target.environment(Credentials::Secret);
+    let creator = Workspace::new(env.clone());
+    creator.config(&config(&[
+        permissions(
+            "reset",
+            &seed.expel_app_client_id,
+            "reset_credentials",
+            false,
+        ),
+        permissions(
+            "email",
+            &seed.custom_app_client_id,
+            "remove_malicious_email",
+            true,
+        ),
+    ]));
+    creator.init();
+    creator.apply();
+
+    let importer = Workspace::new(env);
+    importer.config("provider \"expel\" {}\n");
+    importer.init();
+    let reset_id = format!("{}/reset_credentials", seed.expel_app_service_principal_id);
+    let email_id = format!(
+        "{}/remove_malicious_email/custom",
+        seed.custom_app_service_principal_id
+    );
+    let generated = importer.generate_config(&[
+        ("expel_remediation_permissions.reset", &reset_id),
+        ("expel_remediation_permissions.email", &email_id),
+    ]);
+    assert!(
+        generated.contains("application_type = \"custom\""),
+        "{generated}"
+    );
+    importer.apply();
+    importer.assert_plan_empty();
+}
+
+#[test]
+fn request_budget_shares_lookups_and_grants_in_at_most_two_requests() {
+    let target = Target::from_env();
+    let Some(sandbox) = target.sandbox() else {
+        return;
+    };
+    let seed = sandbox.seed().clone();
+    let workspace = Workspace::new(target.environment(Credentials::Secret));
+    workspace.config(&config(&[
+        permissions(
+            "reset",
+            &seed.expel_app_client_id,
+            "reset_credentials",
+            false,
+        ),
+        permissions(
+            "email",
+            &seed.expel_app_client_id,
+            "remove_malicious_email",
+            false,
+        ),
+    ]));
+    workspace.init();
+    sandbox.reset_stats();
+    workspace.apply();
+    let stats = sandbox.stats();
+    // Lookups by appId (Graph, Exchange, the Expel app) are shared, once per provider process.
+    let lookups = stats.count("GET /v1.0/servicePrincipals");
+    assert!(lookups <= 3 * 2, "{stats:?}");
+    let grants = stats.count("POST /v1.0/servicePrincipals/{id}/appRoleAssignedTo");
+    assert_eq!(grants, 2);
+    let per_resource = (stats.graph_total() - lookups) as f64 / 2.0;
+    assert!(
+        per_resource <= 2.0,
+        "{per_resource} requests per grant: {stats:?}"
+    );
+
+    sandbox.reset_stats();
+    workspace.ok(&["plan", "-refresh-only", "-no-color", "-input=false"]);
+    assert_eq!(
+        sandbox.stats().graph_total(),
+        2,
+        "one read per grant on refresh: {:?}",
+        sandbox.stats()
+    );
+}

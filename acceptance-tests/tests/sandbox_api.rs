@@ -1,0 +1,747 @@
+//! The embedded sandbox speaks the real APIs' shapes: token endpoint, Microsoft Graph and
+//! Workbench, checked with plain HTTP requests against a freshly started sandbox. One
+//! behaviour per test; each test owns its sandbox.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::engine::general_purpose::{STANDARD, URL_SAFE};
+use base64::Engine as _;
+use expel_acceptance_tests::sandbox::{Faults, Sandbox, SandboxConfig};
+use openssl::hash::MessageDigest;
+use openssl::pkcs12::Pkcs12;
+use openssl::sign::Signer;
+use reqwest::{Client, Method, RequestBuilder, Response, StatusCode};
+use serde_json::{json, Value};
+
+const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
+const USER_READ_WRITE_ALL: &str = "741f803b-c850-494e-b5df-cde7c675a1ca";
+const APPLICATION_READ_WRITE_ALL: &str = "1bfefb4e-e0b5-418b-a88f-73c46d2cc8e9";
+const USER_ADMINISTRATOR: &str = "fe930be7-5e62-47db-91af-98c3a49a38b1";
+const SECURITY_READER: &str = "5d6b6bb7-de71-4623-b4af-96380a352509";
+
+/// A started sandbox and one HTTP client for the test.
+struct Api {
+    sandbox: Sandbox,
+    http: Client,
+}
+
+impl Api {
+    fn start(config: SandboxConfig) -> Self {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        Self {
+            sandbox: Sandbox::start(config).expect("sandbox starts"),
+            http: Client::new(),
+        }
+    }
+
+    fn with_defaults() -> Self {
+        Self::start(SandboxConfig::default())
+    }
+
+    fn url(&self, path_or_url: &str) -> String {
+        if path_or_url.starts_with("http") {
+            path_or_url.to_owned()
+        } else {
+            format!("{}{path_or_url}", self.sandbox.url())
+        }
+    }
+
+    fn token_url(&self) -> String {
+        self.url(&format!(
+            "/{}/oauth2/v2.0/token",
+            self.sandbox.seed().tenant_id
+        ))
+    }
+
+    fn graph_scope(&self) -> String {
+        format!("{}/.default", self.sandbox.url())
+    }
+
+    async fn request_token(&self, form: &[(&str, &str)]) -> Response {
+        self.http
+            .post(self.token_url())
+            .form(form)
+            .send()
+            .await
+            .expect("token endpoint answers")
+    }
+
+    /// A Graph token for the provider's identity, by client secret.
+    async fn graph_token(&self) -> String {
+        let seed = self.sandbox.seed();
+        let scope = self.graph_scope();
+        let response = self
+            .request_token(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", &seed.client_id),
+                ("client_secret", &seed.client_secret),
+                ("scope", &scope),
+            ])
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let body = json_of(response).await;
+        body["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_owned()
+    }
+
+    fn graph(&self, token: &str, method: Method, path_or_url: &str) -> RequestBuilder {
+        self.http
+            .request(method, self.url(path_or_url))
+            .bearer_auth(token)
+    }
+
+    async fn graph_get(&self, token: &str, path_or_url: &str) -> Response {
+        self.graph(token, Method::GET, path_or_url)
+            .send()
+            .await
+            .expect("graph answers")
+    }
+
+    async fn graph_post(&self, token: &str, path: &str, body: Value) -> Response {
+        self.graph(token, Method::POST, path)
+            .json(&body)
+            .send()
+            .await
+            .expect("graph answers")
+    }
+
+    /// A Workbench request with the single-organization API key.
+    fn workbench(&self, method: Method, path_or_url: &str) -> RequestBuilder {
+        self.http
+            .request(method, self.url(path_or_url))
+            .bearer_auth(&self.sandbox.seed().api_key)
+    }
+
+    async fn workbench_send(&self, method: Method, path_or_url: &str) -> Response {
+        self.workbench(method, path_or_url)
+            .send()
+            .await
+            .expect("workbench answers")
+    }
+}
+
+async fn json_of(response: Response) -> Value {
+    response.json().await.expect("a JSON body")
+}
+
+fn context_list(name: &str) -> Value {
+    json!({"data": {"type": "context_variables", "attributes": {
+        "name": name,
+        "context_type": "email_address",
+        "value_type": "string",
+        "is_array": true,
+        "value": ["quarantine@contoso.example"],
+    }}})
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs())
+        .unwrap_or_default()
+}
+
+const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+#[tokio::test]
+async fn token_by_client_secret_is_a_bearer_token_for_graph() {
+    let api = Api::with_defaults();
+    let token = api.graph_token().await;
+    let path = format!(
+        "/v1.0/servicePrincipals/{}",
+        api.sandbox.seed().graph_service_principal_id
+    );
+    let sp = api.graph_get(&token, &path).await;
+    assert_eq!(sp.status(), StatusCode::OK);
+    assert_eq!(json_of(sp).await["appId"], GRAPH_APP_ID);
+}
+
+#[tokio::test]
+async fn wrong_client_secret_is_aadsts7000215() {
+    let api = Api::with_defaults();
+    let scope = api.graph_scope();
+    let response = api
+        .request_token(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", &api.sandbox.seed().client_id),
+            ("client_secret", "not-the-secret"),
+            ("scope", &scope),
+        ])
+        .await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let body = json_of(response).await;
+    assert_eq!(body["error"], "invalid_client");
+    assert_eq!(body["error_codes"], json!([7000215]));
+    let description = body["error_description"].as_str().unwrap_or_default();
+    assert!(
+        description.starts_with("AADSTS7000215: Invalid client secret provided."),
+        "{description}"
+    );
+}
+
+#[tokio::test]
+async fn certificate_assertion_signed_like_azure_identity_is_accepted() {
+    let api = Api::with_defaults();
+    let seed = api.sandbox.seed();
+    let pfx = std::fs::read(&seed.certificate_pfx_path).expect("PFX file");
+    let parsed = Pkcs12::from_der(&pfx)
+        .and_then(|pkcs12| pkcs12.parse2(&seed.certificate_password))
+        .expect("PFX opens with the seeded password");
+    let (key, cert) = (parsed.pkey.expect("key"), parsed.cert.expect("cert"));
+
+    // As azure_identity does it: padded base64url parts, a standard-base64 SHA-1 `x5t`,
+    // and an https `aud` (it insists on https authority hosts).
+    let thumbprint = STANDARD.encode(cert.digest(MessageDigest::sha1()).expect("digest"));
+    let header = format!(r#"{{"alg":"RS256","typ":"JWT","x5t":"{thumbprint}"}}"#);
+    let now = unix_now();
+    let claims = json!({
+        "aud": api.token_url().replacen("http://", "https://", 1),
+        "iss": seed.client_id,
+        "sub": seed.client_id,
+        "jti": "7d1e3c2a-5b6f-4e8d-9a0b-1c2d3e4f5a6b",
+        "nbf": now,
+        "exp": now + 600,
+    });
+    let signing_input = format!(
+        "{}.{}",
+        URL_SAFE.encode(header),
+        URL_SAFE.encode(claims.to_string())
+    );
+    let mut signer = Signer::new(MessageDigest::sha256(), &key).expect("signer");
+    let signature = signer
+        .sign_oneshot_to_vec(signing_input.as_bytes())
+        .expect("signature");
+    let assertion = format!("{signing_input}.{}", URL_SAFE.encode(signature));
+
+    let scope = api.graph_scope();
+    let response = api
+        .request_token(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", &seed.client_id),
+            ("scope", &scope),
+            ("client_assertion_type", JWT_BEARER),
+            ("client_assertion", &assertion),
+        ])
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(json_of(response).await["token_type"], "Bearer");
+}
+
+#[tokio::test]
+async fn federated_oidc_assertion_is_accepted() {
+    let api = Api::with_defaults();
+    let seed = api.sandbox.seed();
+    let assertion = api.sandbox.mint_oidc_token(&seed.oidc_subject);
+    let scope = api.graph_scope();
+    let response = api
+        .request_token(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", &seed.client_id),
+            ("scope", &scope),
+            ("client_assertion_type", JWT_BEARER),
+            ("client_assertion", &assertion),
+        ])
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(json_of(response).await["access_token"].is_string());
+}
+
+#[tokio::test]
+async fn graph_without_a_token_is_401_invalid_authentication_token() {
+    let api = Api::with_defaults();
+    let request_id = "3f1c2b4a-0000-4000-8000-000000000001";
+    let response = api
+        .http
+        .get(api.url("/v1.0/servicePrincipals"))
+        .header("client-request-id", request_id)
+        .send()
+        .await
+        .expect("graph answers");
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let echoed = response
+        .headers()
+        .get("client-request-id")
+        .and_then(|v| v.to_str().ok());
+    assert_eq!(echoed, Some(request_id));
+    let body = json_of(response).await;
+    assert_eq!(body["error"]["code"], "InvalidAuthenticationToken");
+    assert!(body["error"]["innerError"]["request-id"].is_string());
+}
+
+#[tokio::test]
+async fn paging_follows_next_link_across_three_pages() {
+    let api = Api::start(SandboxConfig {
+        page_size: 2,
+        ..SandboxConfig::default()
+    });
+    let token = api.graph_token().await;
+    let all = json_of(
+        api.graph_get(&token, "/v1.0/servicePrincipals?$top=999")
+            .await,
+    )
+    .await;
+    let total = all["value"].as_array().map_or(0, Vec::len);
+    assert!(total >= 5, "the seed has at least five service principals");
+
+    let mut next = Some(api.url("/v1.0/servicePrincipals"));
+    let (mut pages, mut ids) = (0, Vec::new());
+    while let Some(url) = next {
+        let page = json_of(api.graph_get(&token, &url).await).await;
+        let value = page["value"].as_array().cloned().unwrap_or_default();
+        next = page["@odata.nextLink"].as_str().map(str::to_owned);
+        if let Some(link) = &next {
+            assert_eq!(value.len(), 2, "full pages until the last");
+            assert!(link.contains("skiptoken"), "{link}");
+        }
+        ids.extend(
+            value
+                .iter()
+                .filter_map(|sp| sp["id"].as_str().map(str::to_owned)),
+        );
+        pages += 1;
+    }
+    assert_eq!(pages, total.div_ceil(2));
+    assert!(pages >= 3);
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), total, "every object exactly once");
+}
+
+#[tokio::test]
+async fn filter_values_with_a_doubled_quote_match_and_a_lone_quote_is_400() {
+    let api = Api::with_defaults();
+    let token = api.graph_token().await;
+    let seed = api.sandbox.seed();
+    let application = format!("/v1.0/applications/{}", seed.custom_app_object_id);
+    let renamed = api
+        .graph(&token, Method::PATCH, &application)
+        .json(&json!({"displayName": "Contoso's Expel Integration"}))
+        .send()
+        .await
+        .expect("graph answers");
+    assert_eq!(renamed.status(), StatusCode::NO_CONTENT);
+
+    let found = api
+        .graph(&token, Method::GET, "/v1.0/applications")
+        .query(&[("$filter", "displayName eq 'Contoso''s Expel Integration'")])
+        .send()
+        .await
+        .expect("graph answers");
+    assert_eq!(found.status(), StatusCode::OK);
+    let found = json_of(found).await;
+    assert_eq!(found["value"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        found["value"][0]["appId"].as_str(),
+        Some(seed.custom_app_client_id.as_str())
+    );
+
+    let malformed = api
+        .graph(&token, Method::GET, "/v1.0/applications")
+        .query(&[("$filter", "displayName eq 'Contoso's Expel Integration'")])
+        .send()
+        .await
+        .expect("graph answers");
+    assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn duplicate_grant_is_400_permission_already_exists() {
+    let api = Api::with_defaults();
+    let token = api.graph_token().await;
+    let seed = api.sandbox.seed();
+    let path = format!(
+        "/v1.0/servicePrincipals/{}/appRoleAssignedTo",
+        seed.graph_service_principal_id
+    );
+    let grant = json!({
+        "principalId": seed.expel_app_service_principal_id,
+        "resourceId": seed.graph_service_principal_id,
+        "appRoleId": USER_READ_WRITE_ALL,
+    });
+    let first = api.graph_post(&token, &path, grant.clone()).await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    assert_eq!(json_of(first).await["appRoleId"], USER_READ_WRITE_ALL);
+
+    let second = api.graph_post(&token, &path, grant).await;
+    assert_eq!(second.status(), StatusCode::BAD_REQUEST);
+    let body = json_of(second).await;
+    assert_eq!(body["error"]["code"], "Request_BadRequest");
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("Permission being assigned already exists on the object"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn grants_can_be_found_by_resource_id_but_not_by_app_role_id() {
+    let api = Api::with_defaults();
+    let token = api.graph_token().await;
+    let seed = api.sandbox.seed();
+    let path = format!(
+        "/v1.0/servicePrincipals/{}/appRoleAssignments",
+        seed.provider_service_principal_id
+    );
+    let by_resource = api
+        .graph(&token, Method::GET, &path)
+        .query(&[(
+            "$filter",
+            format!("resourceId eq {}", seed.graph_service_principal_id),
+        )])
+        .send()
+        .await
+        .expect("graph answers");
+    assert_eq!(by_resource.status(), StatusCode::OK);
+    let body = json_of(by_resource).await;
+    let roles: Vec<&str> = body["value"]
+        .as_array()
+        .map(|grants| {
+            grants
+                .iter()
+                .filter_map(|g| g["appRoleId"].as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(roles.contains(&APPLICATION_READ_WRITE_ALL), "{roles:?}");
+
+    let by_role = api
+        .graph(&token, Method::GET, &path)
+        .query(&[(
+            "$filter",
+            format!("appRoleId eq {APPLICATION_READ_WRITE_ALL}"),
+        )])
+        .send()
+        .await
+        .expect("graph answers");
+    assert_eq!(by_role.status(), StatusCode::BAD_REQUEST);
+    let body = json_of(by_role).await;
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("Invalid filter clause"), "{message}");
+}
+
+#[tokio::test]
+async fn malformed_object_id_is_400_invalid_object_identifier() {
+    let api = Api::with_defaults();
+    let token = api.graph_token().await;
+    let response = api
+        .graph_get(&token, "/v1.0/servicePrincipals/not-a-guid")
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body = json_of(response).await;
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("Invalid object identifier 'not-a-guid'"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn missing_grant_permission_is_403_authorization_request_denied() {
+    let api = Api::with_defaults();
+    let token = api.graph_token().await;
+    let revoked = api
+        .http
+        .post(api.url(
+            "/_sandbox/admin/revoke-provider-permission?value=AppRoleAssignment.ReadWrite.All",
+        ))
+        .send()
+        .await
+        .expect("admin answers");
+    assert!(revoked.status().is_success());
+
+    let seed = api.sandbox.seed();
+    let path = format!(
+        "/v1.0/servicePrincipals/{}/appRoleAssignedTo",
+        seed.graph_service_principal_id
+    );
+    let grant = json!({
+        "principalId": seed.expel_app_service_principal_id,
+        "resourceId": seed.graph_service_principal_id,
+        "appRoleId": USER_READ_WRITE_ALL,
+    });
+    let response = api.graph_post(&token, &path, grant).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        json_of(response).await["error"]["code"],
+        "Authorization_RequestDenied"
+    );
+}
+
+#[tokio::test]
+async fn replication_lag_hides_a_new_role_assignment_then_shows_it() {
+    let api = Api::start(SandboxConfig {
+        faults: Faults {
+            replication_lag_ms: 400,
+            retry_after_seconds: 1,
+            ..Faults::default()
+        },
+        ..SandboxConfig::default()
+    });
+    let token = api.graph_token().await;
+    let assignment = json!({
+        "roleDefinitionId": SECURITY_READER,
+        "principalId": api.sandbox.seed().expel_app_service_principal_id,
+        "directoryScopeId": "/",
+    });
+    let created = api
+        .graph_post(
+            &token,
+            "/v1.0/roleManagement/directory/roleAssignments",
+            assignment,
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let id = json_of(created).await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let path = format!("/v1.0/roleManagement/directory/roleAssignments/{id}");
+
+    let early = api.graph_get(&token, &path).await;
+    assert_eq!(early.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        json_of(early).await["error"]["code"],
+        "Request_ResourceNotFound"
+    );
+
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let late = api.graph_get(&token, &path).await;
+    assert_eq!(late.status(), StatusCode::OK);
+    assert_eq!(json_of(late).await["roleDefinitionId"], SECURITY_READER);
+}
+
+#[tokio::test]
+async fn duplicate_role_assignment_is_400_conflicting_object() {
+    let api = Api::with_defaults();
+    let token = api.graph_token().await;
+    let assignment = json!({
+        "roleDefinitionId": USER_ADMINISTRATOR,
+        "principalId": api.sandbox.seed().expel_app_service_principal_id,
+        "directoryScopeId": "/",
+    });
+    let path = "/v1.0/roleManagement/directory/roleAssignments";
+    let first = api.graph_post(&token, path, assignment.clone()).await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let again = api.graph_post(&token, path, assignment).await;
+    assert_eq!(again.status(), StatusCode::BAD_REQUEST);
+    let body = json_of(again).await;
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("A conflicting object with one or more of the specified property values is present in the directory."),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn throttled_graph_requests_are_429_with_retry_after() {
+    let api = Api::with_defaults();
+    let token = api.graph_token().await;
+    api.sandbox.set_faults(Faults {
+        throttle_percent: 100,
+        retry_after_seconds: 7,
+        ..Faults::default()
+    });
+    let response = api.graph_get(&token, "/v1.0/servicePrincipals").await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok());
+    assert_eq!(retry_after, Some("7"));
+    assert!(json_of(response).await["error"]["code"].is_string());
+}
+
+#[tokio::test]
+async fn reset_fault_drops_the_connection_without_a_response() {
+    let api = Api::with_defaults();
+    api.sandbox.set_faults(Faults {
+        reset_percent: 100,
+        retry_after_seconds: 1,
+        ..Faults::default()
+    });
+    let result = api
+        .workbench(Method::GET, "/api/v2/context_variables")
+        .send()
+        .await;
+    assert!(result.is_err(), "expected no HTTP response, got {result:?}");
+}
+
+#[tokio::test]
+async fn expired_token_is_401_on_graph() {
+    let api = Api::start(SandboxConfig {
+        faults: Faults {
+            token_lifetime_seconds: Some(1),
+            retry_after_seconds: 1,
+            ..Faults::default()
+        },
+        ..SandboxConfig::default()
+    });
+    let token = api.graph_token().await;
+    let path = format!(
+        "/v1.0/servicePrincipals/{}",
+        api.sandbox.seed().graph_service_principal_id
+    );
+    assert_eq!(api.graph_get(&token, &path).await.status(), StatusCode::OK);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let expired = api.graph_get(&token, &path).await;
+    assert_eq!(expired.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        json_of(expired).await["error"]["code"],
+        "InvalidAuthenticationToken"
+    );
+}
+
+#[tokio::test]
+async fn workbench_context_variable_crud() {
+    let api = Api::with_defaults();
+    let created = api
+        .workbench(Method::POST, "/api/v2/context_variables")
+        .json(&context_list("Never remove"))
+        .send()
+        .await
+        .expect("workbench answers");
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let created = json_of(created).await;
+    let id = created["data"]["id"].as_str().expect("id").to_owned();
+    assert_eq!(created["data"]["type"], "context_variables");
+    assert_eq!(
+        created["data"]["relationships"]["organization"]["data"]["id"].as_str(),
+        Some(api.sandbox.seed().organization_id.as_str())
+    );
+
+    let path = format!("/api/v2/context_variables/{id}");
+    let values = json!(["a@contoso.example", "b@contoso.example"]);
+    let updated = api
+        .workbench(Method::PATCH, &path)
+        .json(
+            &json!({"id": id, "data": {"type": "context_variables", "id": id,
+            "attributes": {"value": values}}}),
+        )
+        .send()
+        .await
+        .expect("workbench answers");
+    assert_eq!(updated.status(), StatusCode::OK);
+    let read = json_of(api.workbench_send(Method::GET, &path).await).await;
+    assert_eq!(read["data"]["attributes"]["value"], values);
+
+    let immutable = api
+        .workbench(Method::PATCH, &path)
+        .json(&json!({"data": {"type": "context_variables", "id": id,
+            "attributes": {"context_type": "username"}}}))
+        .send()
+        .await
+        .expect("workbench answers");
+    assert!(
+        matches!(immutable.status().as_u16(), 400 | 422),
+        "{}",
+        immutable.status()
+    );
+
+    let deleted = api.workbench_send(Method::DELETE, &path).await;
+    assert!(deleted.status().is_success());
+    let gone = api.workbench_send(Method::GET, &path).await;
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn workbench_duplicate_name_is_409() {
+    let api = Api::with_defaults();
+    let create = || {
+        api.workbench(Method::POST, "/api/v2/context_variables")
+            .header("content-type", "application/vnd.api+json")
+            .body(context_list("Always reset").to_string())
+            .send()
+    };
+    let first = create().await.expect("workbench answers");
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let duplicate = create().await.expect("workbench answers");
+    assert_eq!(duplicate.status(), StatusCode::CONFLICT);
+    let body = json_of(duplicate).await;
+    let detail = body["errors"][0]["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains("name has already been taken"), "{detail}");
+}
+
+#[tokio::test]
+async fn workbench_multi_org_key_must_name_the_organization() {
+    let api = Api::with_defaults();
+    let response = api
+        .http
+        .post(api.url("/api/v2/context_variables"))
+        .bearer_auth(&api.sandbox.seed().multi_org_api_key)
+        .json(&context_list("Never reset"))
+        .send()
+        .await
+        .expect("workbench answers");
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body = json_of(response).await;
+    let detail = body["errors"][0]["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains("organization"), "{detail}");
+}
+
+#[tokio::test]
+async fn workbench_paging_follows_links_next() {
+    let api = Api::start(SandboxConfig {
+        page_size: 2,
+        ..SandboxConfig::default()
+    });
+    for n in 0..5 {
+        let created = api
+            .workbench(Method::POST, "/api/v2/context_variables")
+            .json(&context_list(&format!("List {n}")))
+            .send()
+            .await
+            .expect("workbench answers");
+        assert_eq!(created.status(), StatusCode::CREATED);
+    }
+    let mut next = Some(format!(
+        "/api/v2/context_variables?filter[organization][id]={}",
+        api.sandbox.seed().organization_id
+    ));
+    let (mut pages, mut names, mut total) = (0, Vec::new(), 0);
+    while let Some(link) = next {
+        let page = json_of(api.workbench_send(Method::GET, &link).await).await;
+        total = page["meta"]["page"]["total"]
+            .as_u64()
+            .expect("meta.page.total");
+        let data = page["data"].as_array().cloned().unwrap_or_default();
+        names.extend(
+            data.iter()
+                .filter_map(|v| v["attributes"]["name"].as_str().map(str::to_owned)),
+        );
+        next = page["links"]["next"].as_str().map(str::to_owned);
+        pages += 1;
+    }
+    assert!(total >= 5);
+    assert_eq!(names.len() as u64, total);
+    assert_eq!(pages, total.div_ceil(2));
+    assert!((0..5).all(|n| names.contains(&format!("List {n}"))));
+}
+
+#[tokio::test]
+async fn stats_count_requests_by_route_template() {
+    let api = Api::with_defaults();
+    let token = api.graph_token().await;
+    api.sandbox.reset_stats();
+    let seed = api.sandbox.seed();
+    for id in [
+        &seed.graph_service_principal_id,
+        &seed.exchange_service_principal_id,
+    ] {
+        let path = format!("/v1.0/servicePrincipals/{id}");
+        assert_eq!(api.graph_get(&token, &path).await.status(), StatusCode::OK);
+    }
+    let listed = api
+        .workbench_send(Method::GET, "/api/v2/context_variables")
+        .await;
+    assert_eq!(listed.status(), StatusCode::OK);
+    let _ = api.graph_token().await;
+
+    let stats = api.sandbox.stats();
+    assert_eq!(stats.count("GET /v1.0/servicePrincipals/{id}"), 2);
+    assert_eq!(stats.count("GET /api/v2/context_variables"), 1);
+    assert_eq!(stats.count("POST /{tenant}/oauth2/v2.0/token"), 1);
+    assert_eq!(stats.graph_total(), 2);
+    assert_eq!(stats.total(), 4);
+}
