@@ -283,3 +283,38 @@ fn missing_read_permission_is_named() {
     assert!(failure.contains("Application.Read.All"), "{failure}");
     assert!(failure.contains("admin consent"), "{failure}");
 }
+
+#[test]
+fn a_token_expiring_mid_apply_is_refreshed_once_and_the_apply_succeeds() {
+    let target = Target::from_env_with(expel_acceptance_tests::sandbox::SandboxConfig {
+        faults: expel_acceptance_tests::sandbox::Faults {
+            token_lifetime_seconds: Some(1),
+            latency_ms: (200, 300),
+            ..Default::default()
+        },
+        ..Default::default()
+    });
+    let Some(sandbox) = target.sandbox() else {
+        return;
+    };
+    let seed = sandbox.seed().clone();
+    let workspace = Workspace::new(target.environment(Credentials::Secret));
+    workspace.config(&format!(
+        r#"
+provider "expel" {{}}
+
+data "expel_service_principal" "me" {{
+  client_id = "{}"
+}}
+"#,
+        seed.client_id
+    ));
+    workspace.init();
+    sandbox.reset_stats();
+    workspace.apply();
+    let stats = sandbox.stats();
+    assert!(
+        stats.count("POST /{tenant}/oauth2/v2.0/token") >= 2,
+        "the expired token was replaced: {stats:?}"
+    );
+}

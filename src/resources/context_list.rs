@@ -168,14 +168,25 @@ fn validate(state: &State, diags: &mut Diagnostics) {
 
 /// The remote values, spelled as in `prior` where they are the same value.
 fn values_as_known(context_type: ContextType, remote: &[String], prior: &StringSet) -> StringSet {
-    let prior: Vec<&str> = known_values(prior).unwrap_or_default();
+    let key = |value: &str| {
+        if context_values::case_insensitive(context_type) {
+            value.to_ascii_lowercase()
+        } else {
+            value.to_owned()
+        }
+    };
+    let spellings: HashMap<String, &str> = known_values(prior)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| (key(p), p))
+        .collect();
     let set = remote
         .iter()
         .map(|value| {
-            let spelled = prior
-                .iter()
-                .find(|p| context_values::same_value(context_type, p, value))
-                .map_or(value.as_str(), |p| *p);
+            let spelled = spellings
+                .get(&key(value))
+                .copied()
+                .unwrap_or(value.as_str());
             Value::Value(spelled.to_owned())
         })
         .collect();
