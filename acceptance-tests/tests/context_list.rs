@@ -421,22 +421,19 @@ output "same" {{
 fn import_blocks_generate_a_config_that_plans_empty() {
     let target = Target::from_env();
     let env = target.environment(Credentials::None);
-    let creator = Workspace::new(env.clone());
-    creator.config(&config(&[list(
-        "l",
-        "Never remove",
-        "email_address",
-        &["quarantine@contoso.com", "hold@contoso.com"],
-    )]));
-    creator.init();
-    creator.apply();
+    Workspace::applied(
+        env.clone(),
+        &config(&[list(
+            "l",
+            "Never remove",
+            "email_address",
+            &["quarantine@contoso.com", "hold@contoso.com"],
+        )]),
+    );
 
-    let importer = Workspace::new(env);
-    importer.config("provider \"expel\" {}\n");
-    importer.init();
-    let generated =
-        importer.generate_config(&[("expel_context_list.imported", "name:Never remove")]);
+    let generated = Workspace::import_with_generated_config(
+        env,
+        &[("expel_context_list.imported", "name:Never remove")],
+    );
     assert!(generated.contains("quarantine@contoso.com"), "{generated}");
-    importer.apply();
-    importer.assert_plan_empty();
 }

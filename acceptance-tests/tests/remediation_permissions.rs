@@ -444,42 +444,40 @@ fn import_blocks_generate_a_config_that_plans_empty() {
     };
     let seed = sandbox.seed().clone();
     let env = target.environment(Credentials::Secret);
-    let creator = Workspace::new(env.clone());
-    creator.config(&config(&[
-        permissions(
-            "reset",
-            &seed.expel_app_client_id,
-            "reset_credentials",
-            false,
-        ),
-        permissions(
-            "email",
-            &seed.custom_app_client_id,
-            "remove_malicious_email",
-            true,
-        ),
-    ]));
-    creator.init();
-    creator.apply();
+    Workspace::applied(
+        env.clone(),
+        &config(&[
+            permissions(
+                "reset",
+                &seed.expel_app_client_id,
+                "reset_credentials",
+                false,
+            ),
+            permissions(
+                "email",
+                &seed.custom_app_client_id,
+                "remove_malicious_email",
+                true,
+            ),
+        ]),
+    );
 
-    let importer = Workspace::new(env);
-    importer.config("provider \"expel\" {}\n");
-    importer.init();
     let reset_id = format!("{}/reset_credentials", seed.expel_app_service_principal_id);
     let email_id = format!(
         "{}/remove_malicious_email/custom",
         seed.custom_app_service_principal_id
     );
-    let generated = importer.generate_config(&[
-        ("expel_remediation_permissions.reset", &reset_id),
-        ("expel_remediation_permissions.email", &email_id),
-    ]);
+    let generated = Workspace::import_with_generated_config(
+        env,
+        &[
+            ("expel_remediation_permissions.reset", &reset_id),
+            ("expel_remediation_permissions.email", &email_id),
+        ],
+    );
     assert!(
         generated.contains("application_type = \"custom\""),
         "{generated}"
     );
-    importer.apply();
-    importer.assert_plan_empty();
 }
 
 #[test]

@@ -303,29 +303,21 @@ fn import_blocks_generate_a_config_that_plans_empty() {
     };
     let principal = sandbox.seed().expel_app_service_principal_id.clone();
     let env = target.environment(Credentials::Secret);
-    let creator = Workspace::new(env.clone());
-    creator.config(&config(&[assignment(
-        "admin",
-        &principal,
-        "User Administrator",
-    )]));
-    creator.init();
-    creator.apply();
+    let creator = Workspace::applied(
+        env.clone(),
+        &config(&[assignment("admin", &principal, "User Administrator")]),
+    );
     let id = creator.resource("expel_role_assignment.admin")["id"]
         .as_str()
         .unwrap()
         .to_owned();
 
-    let importer = Workspace::new(env);
-    importer.config("provider \"expel\" {}\n");
-    importer.init();
-    let generated = importer.generate_config(&[("expel_role_assignment.imported", &id)]);
+    let generated =
+        Workspace::import_with_generated_config(env, &[("expel_role_assignment.imported", &id)]);
     assert!(
         generated.contains("role") && generated.contains("User Administrator"),
         "{generated}"
     );
-    importer.apply();
-    importer.assert_plan_empty();
 }
 
 #[test]

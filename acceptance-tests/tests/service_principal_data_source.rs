@@ -299,16 +299,15 @@ fn a_token_expiring_mid_apply_is_refreshed_once_and_the_apply_succeeds() {
     };
     let seed = sandbox.seed().clone();
     let workspace = Workspace::new(target.environment(Credentials::Secret));
-    workspace.config(&format!(
-        r#"
-provider "expel" {{}}
-
-data "expel_service_principal" "me" {{
-  client_id = "{}"
-}}
-"#,
-        seed.client_id
-    ));
+    // Four lookups in a chain, each several requests of at least 200 ms: the first token
+    // (valid for one second) is guaranteed to expire part way.
+    let chain: String = (0..4)
+        .map(|n| {
+            let after = if n == 0 { String::new() } else { format!("\n  depends_on = [data.expel_service_principal.me{}]", n - 1) };
+            format!("\ndata \"expel_service_principal\" \"me{n}\" {{\n  client_id = \"{}\"{after}\n}}\n", seed.client_id)
+        })
+        .collect();
+    workspace.config(&format!("provider \"expel\" {{}}\n{chain}"));
     workspace.init();
     sandbox.reset_stats();
     workspace.apply();

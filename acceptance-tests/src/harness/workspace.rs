@@ -77,6 +77,31 @@ impl Workspace {
         Self { dir, env }
     }
 
+    /// A workspace with `body` as its configuration, initialised and applied.
+    pub fn applied(env: Vec<(String, String)>, body: &str) -> Self {
+        let workspace = Self::new(env);
+        workspace.config(body);
+        workspace.init();
+        workspace.apply();
+        workspace
+    }
+
+    /// In a fresh workspace holding only a provider block, imports `imports` (address, id)
+    /// through `import {}` blocks and `plan -generate-config-out`, applies, and asserts the
+    /// plan is then empty. Returns the generated configuration.
+    pub fn import_with_generated_config(
+        env: Vec<(String, String)>,
+        imports: &[(&str, &str)],
+    ) -> String {
+        let importer = Self::new(env);
+        importer.config("provider \"expel\" {}\n");
+        importer.init();
+        let generated = importer.generate_config(imports);
+        importer.apply();
+        importer.assert_plan_empty();
+        generated
+    }
+
     /// The working directory.
     pub fn path(&self) -> &Path {
         self.dir.path()
