@@ -51,7 +51,7 @@ fn shaped(status: StatusCode, route: &str, retry_after: Option<u64>) -> Response
 }
 
 /// Counts the request under its route template, then maybe delays it, throttles it, fails
-/// it or drops its connection, as the faults in force say.
+/// it or loses its answer, as the faults in force say.
 pub async fn inject(
     State(shared): State<Shared>,
     matched: MatchedPath,
@@ -68,6 +68,9 @@ pub async fn inject(
     }
     let scale = if route.contains("/oauth2/") { 0.5 } else { 1.0 };
     if roll(faults.reset_percent, scale) {
+        // The request is carried out and only the answer is lost, the nastier case: a retried
+        // write finds its own first attempt already done.
+        let _ = next.run(request).await;
         return dropped();
     }
     if roll(faults.throttle_percent, scale) {

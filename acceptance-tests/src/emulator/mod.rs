@@ -40,7 +40,7 @@ pub struct Faults {
     pub retry_after_seconds: u64,
     /// Percent of requests answered 503.
     pub server_error_percent: u8,
-    /// Percent of requests whose connection drops before the answer is complete.
+    /// Percent of requests carried out whose answer is then lost to a dropped connection.
     pub reset_percent: u8,
     /// Entra replication lag: new Graph objects stay invisible this long; deleted ones stay listed.
     pub replication_lag_ms: u64,
