@@ -153,6 +153,25 @@ fn single_filter(
     Ok(Some(eq))
 }
 
+/// A page of a collection at `path` (relative to `/v1.0/`), with its `@odata.context`.
+fn collection(
+    shared: &Shared,
+    items: Vec<Value>,
+    query: &[(String, String)],
+    path: &str,
+    context: &str,
+    headers: &HeaderMap,
+) -> Response {
+    page(
+        items,
+        query,
+        shared.page_size,
+        &format!("{}/v1.0/{path}", shared.url),
+        &format!("{}/v1.0/$metadata#{context}", shared.url),
+        headers,
+    )
+}
+
 fn valid_guid(id: &str) -> bool {
     uuid::Uuid::parse_str(id).is_ok()
 }
@@ -228,12 +247,12 @@ async fn list_service_principals(
             .map(sp_json)
             .collect()
     };
-    page(
+    collection(
+        &shared,
         items,
         &query,
-        shared.page_size,
-        &format!("{}/v1.0/servicePrincipals", shared.url),
-        &format!("{}/v1.0/$metadata#servicePrincipals", shared.url),
+        "servicePrincipals",
+        "servicePrincipals",
         &headers,
     )
 }
@@ -299,18 +318,12 @@ async fn list_assigned_to(
             .map(|g| grant_json(&world, g))
             .collect()
     };
-    page(
+    collection(
+        &shared,
         items,
         &query,
-        shared.page_size,
-        &format!(
-            "{}/v1.0/servicePrincipals/{id}/appRoleAssignedTo",
-            shared.url
-        ),
-        &format!(
-            "{}/v1.0/$metadata#servicePrincipals('{id}')/appRoleAssignedTo",
-            shared.url
-        ),
+        &format!("servicePrincipals/{id}/appRoleAssignedTo"),
+        &format!("servicePrincipals('{id}')/appRoleAssignedTo"),
         &headers,
     )
 }
@@ -368,18 +381,12 @@ async fn list_assignments(
             .map(|g| grant_json(&world, g))
             .collect()
     };
-    page(
+    collection(
+        &shared,
         items,
         &query,
-        shared.page_size,
-        &format!(
-            "{}/v1.0/servicePrincipals/{id}/appRoleAssignments",
-            shared.url
-        ),
-        &format!(
-            "{}/v1.0/$metadata#servicePrincipals('{id}')/appRoleAssignments",
-            shared.url
-        ),
+        &format!("servicePrincipals/{id}/appRoleAssignments"),
+        &format!("servicePrincipals('{id}')/appRoleAssignments"),
         &headers,
     )
 }
@@ -529,12 +536,12 @@ async fn list_applications(
             .map(application_json)
             .collect()
     };
-    page(
+    collection(
+        &shared,
         items,
         &query,
-        shared.page_size,
-        &format!("{}/v1.0/applications", shared.url),
-        &format!("{}/v1.0/$metadata#applications", shared.url),
+        "applications",
+        "applications",
         &headers,
     )
 }
@@ -654,18 +661,12 @@ async fn list_role_definitions(
         })
         .map(role_definition_json)
         .collect();
-    page(
+    collection(
+        &shared,
         items,
         &query,
-        shared.page_size,
-        &format!(
-            "{}/v1.0/roleManagement/directory/roleDefinitions",
-            shared.url
-        ),
-        &format!(
-            "{}/v1.0/$metadata#roleManagement/directory/roleDefinitions",
-            shared.url
-        ),
+        "roleManagement/directory/roleDefinitions",
+        "roleManagement/directory/roleDefinitions",
         &headers,
     )
 }
@@ -716,18 +717,12 @@ async fn list_role_assignments(
             .map(role_assignment_json)
             .collect()
     };
-    page(
+    collection(
+        &shared,
         items,
         &query,
-        shared.page_size,
-        &format!(
-            "{}/v1.0/roleManagement/directory/roleAssignments",
-            shared.url
-        ),
-        &format!(
-            "{}/v1.0/$metadata#roleManagement/directory/roleAssignments",
-            shared.url
-        ),
+        "roleManagement/directory/roleAssignments",
+        "roleManagement/directory/roleAssignments",
         &headers,
     )
 }
