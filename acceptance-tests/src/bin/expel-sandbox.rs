@@ -88,12 +88,12 @@ fn main() {
     let lines = [
         format!("export ARM_TENANT_ID={}", seed.tenant_id),
         format!("export ARM_CLIENT_ID={}", seed.client_id),
-        format!("export ARM_CLIENT_SECRET={}", seed.client_secret),
+        format!("export ARM_CLIENT_SECRET='{}'", seed.client_secret),
         "export ARM_USE_CLI=false".to_owned(),
         format!("export AZURE_AUTHORITY_HOST={url}"),
         format!("export EXPEL_GRAPH_ENDPOINT={url}"),
         format!("export EXPEL_WORKBENCH_URL={url}"),
-        format!("export EXPEL_API_KEY={}", seed.api_key),
+        format!("export EXPEL_API_KEY='{}'", seed.api_key),
         format!("export TF_VAR_expel_app_client_id={}", seed.expel_app_client_id),
         format!("export TF_VAR_custom_app_client_id={}", seed.custom_app_client_id),
         format!(
