@@ -29,7 +29,7 @@ unit: ## Unit tests of the provider crate only
 	$(CARGO) test -p terraform-provider-expel
 
 testacc: check-terraform ## Acceptance tests against a real sandbox tenant (ARM_* and EXPEL_* set)
-	TF_ACC=1 $(CARGO) test -p expel-acceptance-tests --test '*'
+	TF_ACC=1 $(CARGO) test -p expel-acceptance-tests --tests
 
 fmt: ## Format the code
 	$(CARGO) fmt --all
