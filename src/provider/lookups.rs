@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::OnceCell;
 
 use crate::graph::{GraphClient, GraphError, RoleDefinition, ServicePrincipal};
+use crate::workbench::{Organization, WorkbenchClient, WorkbenchError};
 
 type Cell<T> = Arc<OnceCell<Option<T>>>;
 
@@ -17,6 +18,7 @@ pub struct Lookups {
     roles: Mutex<HashMap<String, Cell<RoleDefinition>>>,
     service_principals: Mutex<HashMap<String, Cell<ServicePrincipal>>>,
     principals_by_id: Mutex<HashMap<String, Cell<ServicePrincipal>>>,
+    organizations: OnceCell<Vec<Organization>>,
 }
 
 fn cell<T>(map: &Mutex<HashMap<String, Cell<T>>>, key: String) -> Cell<T> {
@@ -63,6 +65,17 @@ impl Lookups {
             })
             .await?;
         Ok(found.clone())
+    }
+
+    /// The Workbench organizations the API key sees (which also proves the key works).
+    pub async fn organizations(
+        &self,
+        workbench: &WorkbenchClient,
+    ) -> Result<Vec<Organization>, WorkbenchError> {
+        self.organizations
+            .get_or_try_init(|| workbench.list_organizations())
+            .await
+            .cloned()
     }
 
     /// The service principal of an application (e.g. Microsoft Graph) by appId.

@@ -185,17 +185,21 @@ impl RoleAssignmentResource {
         }
     }
 
-    /// Finds an assignment identical to the one wanted (for adoption).
+    /// Finds an assignment identical to the one wanted (for adoption), or NotFound.
     async fn find_existing(
         graph: &GraphClient,
         principal: &str,
         definition: &str,
         scope: &str,
-    ) -> Result<Option<RoleAssignment>, GraphError> {
+    ) -> Result<RoleAssignment, GraphError> {
         let assignments = graph.list_role_assignments_of(principal).await?;
-        Ok(assignments.into_iter().find(|a| {
-            a.role_definition_id.eq_ignore_ascii_case(definition) && a.directory_scope_id == scope
-        }))
+        assignments
+            .into_iter()
+            .find(|a| {
+                a.role_definition_id.eq_ignore_ascii_case(definition)
+                    && a.directory_scope_id == scope
+            })
+            .ok_or_else(|| GraphError::NotFound(Default::default()))
     }
 }
 
@@ -400,13 +404,19 @@ impl Resource for RoleAssignmentResource {
         {
             Ok(created) => Ok(created),
             // Already there (made by hand, or by a retried request that had landed): adopt it.
+            // It may be too new to be listed yet (a retried POST whose first answer was lost):
+            // look for it as for a fresh write.
             Err(err) if err.is_already_exists() => {
-                match Self::find_existing(graph, &principal, &definition, &scope).await {
-                    Ok(Some(existing)) => {
+                let found = read_through_lag(&written_now(), || {
+                    Self::find_existing(graph, &principal, &definition, &scope)
+                })
+                .await;
+                match found {
+                    Ok(existing) => {
                         tracing::info!(id = %existing.id, "adopting an existing identical role assignment");
                         Ok(existing)
                     }
-                    Ok(None) => Err(err),
+                    Err(find_err) if find_err.is_not_found() => Err(err),
                     Err(find_err) => Err(find_err),
                 }
             }

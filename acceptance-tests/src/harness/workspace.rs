@@ -117,6 +117,11 @@ impl Workspace {
         self
     }
 
+    /// Replaces the whole environment for later commands.
+    pub fn replace_env(&mut self, env: Vec<(String, String)>) {
+        self.env = env;
+    }
+
     /// Sets (or replaces) an environment variable for later commands.
     pub fn set_env(&mut self, name: &str, value: &str) {
         self.env.retain(|(k, _)| k != name);
