@@ -112,6 +112,9 @@ pub enum AuthError {
     Identity(String),
 }
 
+/// Attempts at a token request that failed without an Entra error code.
+const TOKEN_ATTEMPTS: usize = 3;
+
 /// Hands out Graph access tokens for one provider process.
 pub struct TokenSource {
     settings: EntraSettings,
@@ -145,14 +148,29 @@ impl TokenSource {
     }
 
     /// A valid access token (cached by azure_identity until shortly before it expires).
+    ///
+    /// A failure without an Entra error code (a dropped connection while reading the answer,
+    /// which azure_core's own retry policy does not cover) is tried again twice; Entra's
+    /// refusals (`AADSTS…`, e.g. a wrong secret) are final at once.
     pub async fn token(&self) -> Result<SecretString, AuthError> {
         let credential = self.credential.read().await.clone();
         let scope = self.settings.scope.as_str();
-        let token = credential
-            .get_token(&[scope], None)
-            .await
-            .map_err(|err| AuthError::Identity(describe_identity_error(&err.to_string())))?;
-        Ok(SecretString::from(token.token.secret().to_owned()))
+        let mut attempt = 1;
+        loop {
+            match credential.get_token(&[scope], None).await {
+                Ok(token) => return Ok(SecretString::from(token.token.secret().to_owned())),
+                Err(err) => {
+                    let message = describe_identity_error(&err.to_string());
+                    if attempt >= TOKEN_ATTEMPTS || message.contains("AADSTS") {
+                        return Err(AuthError::Identity(message));
+                    }
+                    tracing::warn!(attempt, "retrying the token request: {message}");
+                    tokio::time::sleep(std::time::Duration::from_millis(250 * attempt as u64))
+                        .await;
+                    attempt += 1;
+                }
+            }
+        }
     }
 
     /// Drops the cached token so the next [`TokenSource::token`] asks Entra again.
