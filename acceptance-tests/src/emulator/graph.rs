@@ -126,6 +126,21 @@ fn require(shared: &Shared, headers: &HeaderMap, any_of: &[&str]) -> Result<Stri
     }
 }
 
+/// `require`, then a 400 for an object id that is not a GUID (Graph checks in that order).
+fn require_with_id(
+    shared: &Shared,
+    headers: &HeaderMap,
+    any_of: &[&str],
+    id: &str,
+) -> Result<(), Response> {
+    require(shared, headers, any_of)?;
+    if valid_guid(id) {
+        Ok(())
+    } else {
+        Err(invalid_id(id, headers))
+    }
+}
+
 fn single_filter(
     query: &[(String, String)],
     allowed: &[&str],
@@ -262,11 +277,8 @@ async fn get_service_principal(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if let Err(r) = require(&shared, &headers, READ) {
+    if let Err(r) = require_with_id(&shared, &headers, READ, &id) {
         return r;
-    }
-    if !valid_guid(&id) {
-        return invalid_id(&id, &headers);
     }
     let world = shared.lock();
     match world
@@ -292,11 +304,8 @@ async fn list_assigned_to(
     Path(id): Path<String>,
     Query(query): Q,
 ) -> Response {
-    if let Err(r) = require(&shared, &headers, READ) {
+    if let Err(r) = require_with_id(&shared, &headers, READ, &id) {
         return r;
-    }
-    if !valid_guid(&id) {
-        return invalid_id(&id, &headers);
     }
     if let Err(r) = single_filter(&query, &[], &headers) {
         return r;
@@ -334,11 +343,8 @@ async fn list_assignments(
     Path(id): Path<String>,
     Query(query): Q,
 ) -> Response {
-    if let Err(r) = require(&shared, &headers, READ) {
+    if let Err(r) = require_with_id(&shared, &headers, READ, &id) {
         return r;
-    }
-    if !valid_guid(&id) {
-        return invalid_id(&id, &headers);
     }
     let filter = match single_filter(&query, &["resourceId", "principalDisplayName"], &headers) {
         Ok(f) => f,
@@ -397,11 +403,8 @@ async fn grant(
     Path(id): Path<String>,
     body: Option<Json<Value>>,
 ) -> Response {
-    if let Err(r) = require(&shared, &headers, GRANT) {
+    if let Err(r) = require_with_id(&shared, &headers, GRANT, &id) {
         return r;
-    }
-    if !valid_guid(&id) {
-        return invalid_id(&id, &headers);
     }
     let Some(Json(body)) = body else {
         return error(
@@ -487,11 +490,8 @@ async fn revoke(
     headers: HeaderMap,
     Path((id, assignment)): Path<(String, String)>,
 ) -> Response {
-    if let Err(r) = require(&shared, &headers, GRANT) {
+    if let Err(r) = require_with_id(&shared, &headers, GRANT, &id) {
         return r;
-    }
-    if !valid_guid(&id) {
-        return invalid_id(&id, &headers);
     }
     let mut world = shared.lock();
     match world.grants.iter_mut().find(|g| {
@@ -551,11 +551,8 @@ async fn get_application(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if let Err(r) = require(&shared, &headers, READ) {
+    if let Err(r) = require_with_id(&shared, &headers, READ, &id) {
         return r;
-    }
-    if !valid_guid(&id) {
-        return invalid_id(&id, &headers);
     }
     let world = shared.lock();
     match world
