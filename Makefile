@@ -11,7 +11,7 @@ PROTOC := $(shell $(CARGO) run -q -p protoc-path)
 endif
 export PROTOC
 
-.PHONY: build sandbox demo test unit acceptance testacc fmt fmt-check lint check-terraform install clean
+.PHONY: build sandbox demo test test-faults unit fuzz acceptance testacc fmt fmt-check lint check-terraform install clean
 
 build: ## Build the provider and the sandbox
 	$(CARGO) build --workspace --bins
@@ -22,11 +22,21 @@ sandbox: ## Start the embedded sandbox in the foreground and print the variables
 demo: check-terraform build ## Start the sandbox, apply examples/quickstart, print its outputs, stop
 	scripts/demo.sh
 
-test: check-terraform fmt-check lint ## Format check, clippy, unit and acceptance tests
+test: check-terraform fmt-check lint ## Format check, clippy, unit and acceptance tests, then the fault profile
 	$(CARGO) test --workspace --all-targets
+	CARGO=$(CARGO) scripts/test-faults.sh
+
+test-faults: check-terraform ## The resources' lifecycle tests again under every sandbox fault at once
+	CARGO=$(CARGO) scripts/test-faults.sh
 
 unit: ## Unit tests of the provider crate only
 	$(CARGO) test -p terraform-provider-expel
+
+# `make test` runs a few hundred cases of each parser property; this runs many more.
+FUZZ_CASES ?= 20000
+
+fuzz: ## Property tests over every parser of untrusted input, FUZZ_CASES (20000) cases each
+	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test -p terraform-provider-expel --lib parser_properties
 
 testacc: check-terraform ## Acceptance tests against a real sandbox tenant (ARM_* and EXPEL_* set)
 	TF_ACC=1 $(CARGO) test -p expel-acceptance-tests --tests

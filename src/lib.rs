@@ -8,6 +8,8 @@ pub mod data_sources;
 pub mod graph;
 pub mod http;
 pub mod logging;
+#[cfg(test)]
+mod parser_properties;
 pub mod provider;
 pub mod remediation;
 pub mod resources;

@@ -19,9 +19,45 @@ fn main() {
             std::process::exit(1);
         }
     };
-    if let Err(err) = runtime.block_on(tf_provider::serve("expel", provider::ExpelProvider::new()))
-    {
+    let served = runtime.block_on(async {
+        ignore_interrupts();
+        tf_provider::serve("expel", provider::ExpelProvider::new()).await
+    });
+    if let Err(err) = served {
         eprintln!("terraform-provider-expel: {err}");
         std::process::exit(1);
     }
+}
+
+/// Keeps Ctrl-C from killing the provider. A terminal sends SIGINT to terraform and to its
+/// providers alike; terraform then lets the requests in flight finish, records them in the
+/// state and stops its providers itself. A provider that died at the signal would leave what
+/// it was creating out of the state (and terraform would report "Plugin did not respond").
+/// Providers built on HashiCorp's go-plugin ignore the signal the same way.
+fn ignore_interrupts() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        // Registered before serving, so that no early interrupt finds the default action.
+        match signal(SignalKind::interrupt()) {
+            Ok(mut interrupts) => {
+                tokio::spawn(async move {
+                    while interrupts.recv().await.is_some() {
+                        tracing::info!(
+                            "interrupt received: terraform decides when the provider stops"
+                        );
+                    }
+                });
+            }
+            Err(err) => {
+                tracing::warn!(%err, "cannot ignore interrupts; Ctrl-C will stop the provider at once")
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::spawn(async {
+        while tokio::signal::ctrl_c().await.is_ok() {
+            tracing::info!("interrupt received: terraform decides when the provider stops");
+        }
+    });
 }

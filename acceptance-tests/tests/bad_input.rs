@@ -427,6 +427,19 @@ fn cases() -> Vec<Case> {
             import: Some(("expel_context_list.l", "name:")),
             expect: &["name:<name>"],
         },
+        plan(
+            "timeout that is not a duration",
+            Env::Keep,
+            r#"resource "expel_context_list" "l" {
+  name         = "Never reset"
+  context_type = "username"
+  values       = ["jdoe"]
+  timeouts {
+    create = "5 minutes please"
+  }
+}"#,
+            &["Invalid timeouts.create", "\"1h30m\""],
+        ),
     ]
 }
 
@@ -506,4 +519,110 @@ fn every_bad_input_fails_naming_the_setting_and_the_fix_before_any_write() {
         .map(|(_, v)| v)
         .sum();
     assert_eq!(writes, 0, "bad input must fail before any write: {stats:?}");
+}
+
+/// An identity lacking one Graph permission: where the failure can be known at plan it comes
+/// at plan, otherwise the refused write creates nothing; either way the permission is named.
+struct MissingPermission {
+    /// The application permission taken from the provider's identity.
+    revoked: &'static str,
+    /// Granted instead, to isolate a write permission from its read counterpart.
+    granted: Option<&'static str>,
+    config: &'static str,
+    /// `apply` when the call that needs the permission is a write.
+    command: &'static str,
+    expect: &'static [&'static str],
+}
+
+fn missing_permissions() -> Vec<MissingPermission> {
+    const EXPEL_RESET: &str = r#"resource "expel_remediation_permissions" "p" {
+  client_id   = "{expel}"
+  remediation = "reset_credentials"
+}"#;
+    vec![
+        MissingPermission {
+            revoked: "Application.ReadWrite.All",
+            granted: None,
+            config: EXPEL_RESET,
+            command: "plan",
+            expect: &["Application.Read.All", "admin consent"],
+        },
+        MissingPermission {
+            revoked: "AppRoleAssignment.ReadWrite.All",
+            granted: None,
+            config: EXPEL_RESET,
+            command: "apply",
+            expect: &["AppRoleAssignment.ReadWrite.All", "admin consent"],
+        },
+        MissingPermission {
+            revoked: "RoleManagement.ReadWrite.Directory",
+            granted: None,
+            config: ROLE,
+            command: "plan",
+            expect: &["RoleManagement.ReadWrite.Directory", "admin consent"],
+        },
+        MissingPermission {
+            revoked: "RoleManagement.ReadWrite.Directory",
+            granted: Some("RoleManagement.Read.Directory"),
+            config: ROLE,
+            command: "apply",
+            expect: &["RoleManagement.ReadWrite.Directory", "admin consent"],
+        },
+        MissingPermission {
+            revoked: "Application.ReadWrite.All",
+            granted: Some("Application.Read.All"),
+            config: r#"resource "expel_remediation_permissions" "p" {
+  client_id        = "{custom}"
+  remediation      = "remove_malicious_email"
+  application_type = "custom"
+}"#,
+            command: "apply",
+            expect: &["Application.ReadWrite.All", "admin consent"],
+        },
+    ]
+}
+
+#[test]
+fn an_identity_lacking_each_graph_permission_is_told_which_to_grant_and_nothing_is_created() {
+    let mut failures = Vec::new();
+    for case in missing_permissions() {
+        let target = Target::from_env();
+        let Some(sandbox) = target.sandbox() else {
+            return;
+        };
+        let seed = sandbox.seed().clone();
+        sandbox.revoke_provider_permission(case.revoked);
+        if let Some(granted) = case.granted {
+            sandbox
+                .with_world(|world| world.seed_grant(&seed.provider_service_principal_id, granted));
+        }
+        let before = sandbox.state();
+        let workspace = Workspace::new(target.environment(Credentials::Secret));
+        let config = case
+            .config
+            .replace("{expel_sp}", &seed.expel_app_service_principal_id)
+            .replace("{expel}", &seed.expel_app_client_id)
+            .replace("{custom}", &seed.custom_app_client_id);
+        workspace.config(&format!("provider \"expel\" {{}}\n{config}\n"));
+        workspace.init();
+        let outcome = match case.command {
+            "apply" => workspace.run(&["apply", "-no-color", "-input=false", "-auto-approve"]),
+            _ => workspace.run(&["plan", "-no-color", "-input=false"]),
+        };
+        let text = outcome.text();
+        let missing: Vec<_> = case.expect.iter().filter(|e| !text.contains(**e)).collect();
+        let after = sandbox.state();
+        let changed: Vec<_> = ["roleAssignments", "applications", "appRoleAssignments"]
+            .into_iter()
+            .filter(|key| before[key] != after[key])
+            .collect();
+        outcome.assert_no_backtrace();
+        if outcome.code == 0 || !missing.is_empty() || !changed.is_empty() {
+            failures.push(format!(
+                "without {} ({}): exit {}, missing {missing:?}, changed {changed:?}\n{text}",
+                case.revoked, case.command, outcome.code
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n----\n"));
 }

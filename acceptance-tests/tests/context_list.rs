@@ -380,6 +380,39 @@ fn a_taken_name_fails_with_how_to_import_it() {
 }
 
 #[test]
+fn an_identical_list_under_a_taken_name_is_adopted() {
+    let target = Target::from_env();
+    let env = target.environment(Credentials::None);
+    let first = Workspace::new(env.clone());
+    first.config(&config(&[list(
+        "l",
+        "Never remove",
+        "email_address",
+        &["Quarantine@Contoso.com", "hold@contoso.com"],
+    )]));
+    first.init();
+    first.apply();
+    let id = first.resource("expel_context_list.l")["id"].clone();
+
+    // The same list from a state that does not know it, as after an apply killed between
+    // the create and the state write; email addresses differing only in case are the same.
+    let second = Workspace::new(env);
+    second.config(&config(&[list(
+        "l",
+        "Never remove",
+        "email_address",
+        &["hold@contoso.com", "quarantine@contoso.com"],
+    )]));
+    second.init();
+    second.apply();
+    assert_eq!(second.resource("expel_context_list.l")["id"], id);
+    second.assert_plan_empty();
+    if target.sandbox().is_some() {
+        assert_eq!(variables(&target).len(), 1, "adopted, not created again");
+    }
+}
+
+#[test]
 fn a_wrong_api_key_names_expel_api_key() {
     let target = Target::from_env();
     let mut workspace = workbench_only(&target);

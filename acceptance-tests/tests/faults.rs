@@ -6,19 +6,6 @@ use expel_acceptance_tests::harness::{Credentials, Target, Workspace};
 use expel_acceptance_tests::sandbox::{Faults, SandboxConfig};
 use serde_json::Value;
 
-/// The fault profile of the reliability issue.
-fn hostile() -> Faults {
-    Faults {
-        latency_ms: (100, 300),
-        throttle_percent: 20,
-        retry_after_seconds: 1,
-        server_error_percent: 5,
-        reset_percent: 3,
-        replication_lag_ms: 10_000,
-        token_lifetime_seconds: Some(20),
-    }
-}
-
 fn count(state: &Value, collection: &str, field: &str, value: &str) -> usize {
     state[collection]
         .as_array()
@@ -31,7 +18,7 @@ fn count(state: &Value, collection: &str, field: &str, value: &str) -> usize {
 #[test]
 fn both_remediations_converge_without_duplicates_under_every_fault_at_once() {
     let target = Target::from_env_with(SandboxConfig {
-        faults: hostile(),
+        faults: Faults::hostile(),
         page_size: 5,
         ..SandboxConfig::default()
     });

@@ -119,6 +119,7 @@ fn expel_app_gets_both_consents_through_the_full_lifecycle() {
         "Security Reader"
     );
 
+    target.settle();
     workspace.assert_import_matches(
         "expel_remediation_permissions.reset",
         &format!("{}/reset_credentials", seed.expel_app_service_principal_id),
@@ -142,6 +143,7 @@ fn expel_app_gets_both_consents_through_the_full_lifecycle() {
             .life
             .deleted_at = Some(std::time::Instant::now())
     });
+    target.settle();
     let plan = workspace.assert_plan_changes().text();
     assert!(
         plan.contains("expel_remediation_permissions.reset will be created"),
@@ -200,6 +202,7 @@ fn custom_app_declares_and_consents_and_destroy_removes_only_its_own_entries() {
         2
     );
 
+    target.settle();
     workspace.assert_import_matches(
         "expel_remediation_permissions.email",
         &format!(
@@ -230,6 +233,7 @@ fn custom_app_declares_and_consents_and_destroy_removes_only_its_own_entries() {
                 .retain(|a| a["id"] != USER_READ_WRITE_ALL);
         }
     });
+    target.settle();
     let plan = workspace.assert_plan_changes().text();
     assert!(
         plan.contains("expel_remediation_permissions.reset will be created"),
@@ -467,6 +471,7 @@ fn import_blocks_generate_a_config_that_plans_empty() {
         "{}/remove_malicious_email/custom",
         seed.custom_app_service_principal_id
     );
+    target.settle();
     let generated = Workspace::import_with_generated_config(
         env,
         &[

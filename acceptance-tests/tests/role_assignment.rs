@@ -70,6 +70,7 @@ fn both_roles_lifecycle(principal_of: fn(&expel_acceptance_tests::sandbox::Seed)
             .unwrap();
         gone.life.deleted_at = Some(std::time::Instant::now());
     });
+    target.settle();
     let plan = workspace.assert_plan_changes().text();
     assert!(
         plan.contains("expel_role_assignment.user_administrator will be created"),
@@ -312,6 +313,7 @@ fn import_blocks_generate_a_config_that_plans_empty() {
         .unwrap()
         .to_owned();
 
+    target.settle();
     let generated =
         Workspace::import_with_generated_config(env, &[("expel_role_assignment.imported", &id)]);
     assert!(

@@ -745,3 +745,38 @@ async fn stats_count_requests_by_route_template() {
     assert_eq!(stats.graph_total(), 2);
     assert_eq!(stats.total(), 4);
 }
+
+#[tokio::test]
+async fn issued_access_tokens_and_every_request_uri_are_recorded() {
+    let api = Api::with_defaults();
+    let first = api.graph_token().await;
+    let second = api.graph_token().await;
+    assert_eq!(api.sandbox.issued_access_tokens(), vec![first, second]);
+
+    let rejected = api
+        .request_token(&[("grant_type", "client_credentials")])
+        .await;
+    assert_eq!(rejected.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        api.sandbox.issued_access_tokens().len(),
+        2,
+        "a refused token request issues nothing"
+    );
+
+    let query = "/v1.0/servicePrincipals?$filter=appId%20eq%20%27x%27";
+    let _ = api.graph_get("not-a-token", query).await;
+    let unrouted = api.workbench_send(Method::GET, "/nowhere?probe=1").await;
+    assert_eq!(unrouted.status(), StatusCode::NOT_FOUND);
+
+    let token_path = format!("/{}/oauth2/v2.0/token", api.sandbox.seed().tenant_id);
+    assert_eq!(
+        api.sandbox.request_uris(),
+        vec![
+            token_path.clone(),
+            token_path.clone(),
+            token_path,
+            query.to_owned(),
+            "/nowhere?probe=1".to_owned(),
+        ]
+    );
+}

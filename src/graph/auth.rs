@@ -183,7 +183,7 @@ impl TokenSource {
 
 /// azure_identity's messages end with a troubleshooting link and may span lines; keep the
 /// Entra error (AADSTS code and description), which is what the user can act on.
-fn describe_identity_error(message: &str) -> String {
+pub(crate) fn describe_identity_error(message: &str) -> String {
     message
         .lines()
         .filter(|line| !line.trim_start().starts_with("To troubleshoot"))
@@ -282,7 +282,7 @@ fn build_credential(
 
 /// Reads a certificate file and returns it as PKCS#12 bytes with their password, the form
 /// azure_identity takes. PEM files (certificate and private key) are converted.
-fn load_certificate(
+pub(crate) fn load_certificate(
     path: &Path,
     password: Option<&SecretString>,
 ) -> Result<(Vec<u8>, String), AuthError> {
@@ -294,6 +294,12 @@ fn load_certificate(
     let password = password
         .map(|p| p.expose_secret().to_owned())
         .unwrap_or_default();
+    if password.contains('\0') {
+        // OpenSSL takes passwords as C strings; the openssl crate panics on a NUL.
+        return Err(fail(
+            "the certificate password (client_certificate_password / ARM_CLIENT_CERTIFICATE_PASSWORD) contains a NUL character, which OpenSSL cannot take".into(),
+        ));
+    }
     if bytes.windows(11).any(|w| w == b"-----BEGIN ") {
         return pem_to_pkcs12(&bytes, &password).map_err(fail);
     }
@@ -313,11 +319,13 @@ fn load_certificate(
 fn pem_to_pkcs12(pem: &[u8], password: &str) -> Result<(Vec<u8>, String), String> {
     let cert = openssl::x509::X509::from_pem(pem)
         .map_err(|_| "the PEM file holds no readable certificate".to_string())?;
-    let key = if password.is_empty() {
-        openssl::pkey::PKey::private_key_from_pem(pem)
-    } else {
-        openssl::pkey::PKey::private_key_from_pem_passphrase(pem, password.as_bytes())
-    }
+    // Always answer OpenSSL's password request, even with no password: without a callback it
+    // asks on the terminal ("Enter PEM pass phrase:") and waits.
+    let key = openssl::pkey::PKey::private_key_from_pem_callback(pem, |buffer| {
+        let length = password.len().min(buffer.len());
+        buffer[..length].copy_from_slice(&password.as_bytes()[..length]);
+        Ok(length)
+    })
     .map_err(|_| {
         "the PEM file holds no readable private key (an encrypted key needs client_certificate_password)".to_string()
     })?;
@@ -446,6 +454,19 @@ mod tests {
     fn credential_debug_never_shows_secrets() {
         let secret = Credential::Secret(SecretString::from("hunter2-secret".to_string()));
         assert!(!format!("{secret:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn certificate_passwords_with_a_nul_are_refused_with_a_reason() {
+        let path = std::env::temp_dir().join(format!(
+            "terraform-provider-expel-nul-password-{}",
+            std::process::id()
+        ));
+        std::fs::write(&path, b"-----BEGIN CERTIFICATE-----").unwrap();
+        let password = SecretString::from("pass\0word".to_string());
+        let err = load_certificate(&path, Some(&password)).unwrap_err();
+        let _ = std::fs::remove_file(&path);
+        assert!(err.to_string().contains("NUL character"), "{err}");
     }
 
     #[test]

@@ -28,11 +28,11 @@ pub struct GraphClient {
 
 /// One page of a Graph collection.
 #[derive(Deserialize)]
-struct Page<T> {
+pub(crate) struct Page<T> {
     #[serde(default = "Vec::new")]
-    value: Vec<T>,
+    pub(crate) value: Vec<T>,
     #[serde(rename = "@odata.nextLink")]
-    next_link: Option<String>,
+    pub(crate) next_link: Option<String>,
 }
 
 impl GraphClient {
@@ -75,7 +75,8 @@ impl GraphClient {
         permission: &'static str,
     ) -> Result<bytes::Bytes, GraphError> {
         let route = route_template(url.path());
-        let mut attempts = Attempts::new(&self.retry);
+        let mut attempts =
+            Attempts::new(&self.retry, "Microsoft Graph", format!("{method} {route}"));
         let mut refreshed = false;
         loop {
             attempts.begin();
@@ -211,7 +212,7 @@ impl GraphClient {
     }
 
     /// Checks that a next link stays on the Graph endpoint, so tokens never leave it.
-    fn same_origin(&self, link: &str) -> Result<Url, GraphError> {
+    pub(crate) fn same_origin(&self, link: &str) -> Result<Url, GraphError> {
         let url = Url::parse(link).map_err(|err| {
             GraphError::Unexpected(format!("bad @odata.nextLink {link:?}: {err}"))
         })?;

@@ -4,7 +4,7 @@
 //! permission it needs, so a 403 tells the user exactly what to grant the provider's identity.
 
 pub mod auth;
-mod client;
+pub(crate) mod client;
 pub mod error;
 pub mod filter;
 pub mod types;

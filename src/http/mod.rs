@@ -1,6 +1,7 @@
 //! HTTP plumbing shared by the Graph and Workbench clients (neither knows the other):
 //! the retry policy, route templates for logs and stats, and transport error text.
 
+pub mod deadline;
 pub mod retry;
 
 pub use retry::{parse_retry_after, Attempts, RetryPolicy, Verdict};

@@ -10,6 +10,8 @@ use std::time::Duration;
 use backon::{BackoffBuilder, ExponentialBuilder};
 use tokio::time::Instant;
 
+use super::deadline;
+
 /// How a client retries transient failures.
 #[derive(Clone, Debug)]
 pub struct RetryPolicy {
@@ -48,14 +50,18 @@ pub enum Verdict {
 /// The retry state of one logical call.
 pub struct Attempts {
     policy: RetryPolicy,
+    /// The service called, e.g. `Microsoft Graph`.
+    service: &'static str,
+    /// The request, e.g. `POST /v1.0/roleManagement/directory/roleAssignments`.
+    request: String,
     backoff: Box<dyn Iterator<Item = Duration> + Send>,
     started: Instant,
     made: usize,
 }
 
 impl Attempts {
-    /// Starts counting attempts for one call under `policy`.
-    pub fn new(policy: &RetryPolicy) -> Self {
+    /// Starts counting attempts of `request` to `service` under `policy`.
+    pub fn new(policy: &RetryPolicy, service: &'static str, request: String) -> Self {
         let backoff = ExponentialBuilder::default()
             .with_min_delay(policy.min_delay)
             .with_max_delay(policy.max_delay)
@@ -64,6 +70,8 @@ impl Attempts {
             .build();
         Self {
             policy: policy.clone(),
+            service,
+            request,
             backoff: Box::new(backoff),
             started: Instant::now(),
             made: 0,
@@ -78,6 +86,12 @@ impl Attempts {
     /// Records that an attempt is about to be made.
     pub fn begin(&mut self) {
         self.made += 1;
+        deadline::waiting_for(|| {
+            format!(
+                "{} to answer {} (attempt {})",
+                self.service, self.request, self.made
+            )
+        });
     }
 
     /// Time left before the deadline.
@@ -101,6 +115,16 @@ impl Attempts {
         if self.made >= self.policy.max_attempts || backoff >= self.remaining() {
             return None;
         }
+        deadline::waiting_for(|| match verdict {
+            Verdict::Throttled(_) => format!(
+                "{} to stop throttling {} (HTTP 429 on attempt {})",
+                self.service, self.request, self.made
+            ),
+            _ => format!(
+                "{} to recover from a server error or dropped connection on {} (attempt {})",
+                self.service, self.request, self.made
+            ),
+        });
         Some(backoff)
     }
 }
@@ -125,14 +149,14 @@ mod tests {
 
     #[test]
     fn final_verdict_is_never_retried() {
-        let mut attempts = Attempts::new(&quick());
+        let mut attempts = Attempts::new(&quick(), "Test", "GET /".into());
         attempts.begin();
         assert_eq!(attempts.next_delay(Verdict::Final), None);
     }
 
     #[test]
     fn retry_after_is_waited_for_in_full() {
-        let mut attempts = Attempts::new(&quick());
+        let mut attempts = Attempts::new(&quick(), "Test", "GET /".into());
         attempts.begin();
         let delay = attempts
             .next_delay(Verdict::Throttled(Some(Duration::from_secs(2))))
@@ -142,7 +166,7 @@ mod tests {
 
     #[test]
     fn retry_after_is_capped_at_the_largest_delay() {
-        let mut attempts = Attempts::new(&quick());
+        let mut attempts = Attempts::new(&quick(), "Test", "GET /".into());
         attempts.begin();
         let delay = attempts.next_delay(Verdict::Throttled(Some(Duration::from_secs(3600))));
         assert_eq!(delay, Some(Duration::from_secs(5)));
@@ -150,10 +174,11 @@ mod tests {
 
     #[test]
     fn transient_backoff_grows_and_stays_capped() {
-        let mut attempts = Attempts::new(&RetryPolicy {
+        let policy = RetryPolicy {
             max_attempts: 100,
             ..quick()
-        });
+        };
+        let mut attempts = Attempts::new(&policy, "Test", "GET /".into());
         let mut last = Duration::ZERO;
         for _ in 0..20 {
             attempts.begin();
@@ -166,7 +191,7 @@ mod tests {
 
     #[test]
     fn attempts_stop_at_the_maximum() {
-        let mut attempts = Attempts::new(&quick());
+        let mut attempts = Attempts::new(&quick(), "Test", "GET /".into());
         for _ in 0..3 {
             attempts.begin();
             assert!(attempts.next_delay(Verdict::Transient).is_some());
@@ -177,10 +202,11 @@ mod tests {
 
     #[test]
     fn attempts_stop_before_the_deadline() {
-        let mut attempts = Attempts::new(&RetryPolicy {
+        let policy = RetryPolicy {
             deadline: Duration::from_secs(1),
             ..quick()
-        });
+        };
+        let mut attempts = Attempts::new(&policy, "Test", "GET /".into());
         attempts.begin();
         assert_eq!(
             attempts.next_delay(Verdict::Throttled(Some(Duration::from_secs(2)))),

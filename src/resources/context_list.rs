@@ -16,6 +16,7 @@ use tf_provider::schema::{AttributeConstraint, AttributeType, Block, Description
 use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{AttributePath, Diagnostics, Resource};
 
+use super::timeouts::{self, Operation, Timeouts};
 use super::{context_values, known, present};
 use crate::provider::diagnostics::workbench_error;
 use crate::provider::ProviderData;
@@ -56,7 +57,33 @@ pub struct State {
     pub values: StringSet,
     #[serde(default)]
     pub organization_id: Value<String>,
+    /// Operation timeouts: always `Some` for the resource, `None` for the data source, which
+    /// has no such block.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "timeouts::shared_state"
+    )]
+    pub timeouts: Option<Value<Timeouts>>,
 }
+
+impl State {
+    /// The timeouts block (null when not configured).
+    fn timeouts(&self) -> &Value<Timeouts> {
+        self.timeouts.as_ref().unwrap_or(&Value::Null)
+    }
+
+    /// Everything but the timeouts, to tell a timeouts-only change.
+    fn without_timeouts(&self) -> State {
+        State {
+            timeouts: None,
+            ..self.clone()
+        }
+    }
+}
+
+/// The resource's type name, for messages.
+const RESOURCE: &str = "expel_context_list";
 
 /// Import ID: the context entry id, or `name:<name>`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -97,6 +124,7 @@ fn known_values(values: &StringSet) -> Option<Vec<&str>> {
 }
 
 fn validate(state: &State, diags: &mut Diagnostics) {
+    timeouts::validate(state.timeouts(), diags);
     if let Value::Value(name) = &state.name {
         if name.trim().is_empty() {
             diags.error(
@@ -204,6 +232,7 @@ fn state_from(list: ContextList, prior: &State) -> State {
             .organization_id
             .or_else(|| prior.organization_id.as_ref_option().cloned())
             .into(),
+        timeouts: prior.timeouts.clone(),
     }
 }
 
@@ -273,6 +302,114 @@ impl ContextListResource {
         }
     }
 
+    /// Refreshes the list (within the read timeout).
+    async fn read_now(
+        &self,
+        diags: &mut Diagnostics,
+        state: State,
+        private: ValueEmpty,
+    ) -> Option<(Option<State>, ValueEmpty)> {
+        let workbench = self.data.workbench(diags)?;
+        let id = known(&state.id, "id", diags)?.clone();
+        match workbench.get_context_list(&id).await {
+            Ok(list) => Some((Some(state_from(list, &state)), private)),
+            Err(err) if err.is_not_found() => Some((None, private)),
+            Err(err) => {
+                workbench_error(diags, &format!("reading context list {id}"), &err, None);
+                None
+            }
+        }
+    }
+
+    /// Creates the list, adopting an identical one left by a retried request (within the create timeout).
+    async fn create_now(
+        &self,
+        diags: &mut Diagnostics,
+        planned: State,
+        private: ValueEmpty,
+    ) -> Option<(Option<State>, ValueEmpty)> {
+        let workbench = self.data.workbench(diags)?;
+        let spec = spec_of(&planned, diags)?;
+        let created = match workbench.create_context_list(&spec).await {
+            Ok(list) => list,
+            Err(WorkbenchError::Conflict(message)) => {
+                // A retried create that had landed leaves an identical list: adopt that one only.
+                match workbench.find_context_list_by_name(&spec.name).await {
+                    Ok(Some(existing)) if same_content(&existing, &spec) => existing,
+                    Ok(existing) => {
+                        let id = existing
+                            .map(|l| format!(" (id {})", l.id))
+                            .unwrap_or_default();
+                        diags.error(
+                            format!("A context list named {:?} already exists{id}", spec.name),
+                            format!("Workbench said: {message}. Names are unique in the organization: choose another name, or bring the existing list under Terraform with `terraform import <address> \"name:{}\"` (or an import block with id = \"name:{}\").", spec.name, spec.name),
+                            AttributePath::new("name"),
+                        );
+                        return None;
+                    }
+                    Err(err) => {
+                        workbench_error(
+                            diags,
+                            &format!("looking up context list {:?}", spec.name),
+                            &err,
+                            None,
+                        );
+                        return None;
+                    }
+                }
+            }
+            Err(err) => {
+                workbench_error(
+                    diags,
+                    &format!("creating context list {:?}", spec.name),
+                    &err,
+                    None,
+                );
+                return None;
+            }
+        };
+        Some((Some(state_from(created, &planned)), private))
+    }
+
+    /// Deletes the list (within the delete timeout).
+    async fn destroy_now(&self, diags: &mut Diagnostics, prior: State) -> Option<()> {
+        let workbench = self.data.workbench(diags)?;
+        let id = known(&prior.id, "id", diags)?;
+        if let Err(err) = workbench.delete_context_list(id).await {
+            workbench_error(diags, &format!("deleting context list {id}"), &err, None);
+            return None;
+        }
+        Some(())
+    }
+
+    /// Renames the list or replaces its values (within the update timeout).
+    async fn update_now(
+        &self,
+        diags: &mut Diagnostics,
+        prior: State,
+        planned: State,
+        private: ValueEmpty,
+    ) -> Option<(Option<State>, ValueEmpty)> {
+        let workbench = self.data.workbench(diags)?;
+        let id = known(&prior.id, "id", diags)?.clone();
+        let spec = spec_of(&planned, diags)?;
+        match workbench.update_context_list(&id, &spec).await {
+            Ok(list) => Some((Some(state_from(list, &planned)), private)),
+            Err(WorkbenchError::Conflict(message)) => {
+                diags.error(
+                    format!("A context list named {:?} already exists", spec.name),
+                    format!("Workbench said: {message}. Choose another name."),
+                    AttributePath::new("name"),
+                );
+                None
+            }
+            Err(err) => {
+                workbench_error(diags, &format!("updating context list {id}"), &err, None);
+                None
+            }
+        }
+    }
+
     async fn by_import_id(
         workbench: &WorkbenchClient,
         id: &ImportId,
@@ -320,6 +457,7 @@ impl Resource for ContextListResource {
             block: Block {
                 version: 0,
                 attributes: attributes(true),
+                blocks: [(timeouts::BLOCK.to_owned(), timeouts::block())].into(),
                 description: Description::markdown("A list in Expel Workbench's organization context, such as the \"Never reset\", \"Always reset\" or \"Never remove\" lists of the Microsoft 365 auto remediations."),
                 ..Default::default()
             },
@@ -339,16 +477,15 @@ impl Resource for ContextListResource {
         _meta: ValueEmpty,
     ) -> Option<(Option<State>, ValueEmpty)> {
         let state = present(state, diags)?;
-        let workbench = self.data.workbench(diags)?;
-        let id = known(&state.id, "id", diags)?.clone();
-        match workbench.get_context_list(&id).await {
-            Ok(list) => Some((Some(state_from(list, &state)), private)),
-            Err(err) if err.is_not_found() => Some((None, private)),
-            Err(err) => {
-                workbench_error(diags, &format!("reading context list {id}"), &err, None);
-                None
-            }
-        }
+        let limit = timeouts::limit(state.timeouts(), Operation::Read, diags)?;
+        timeouts::run(
+            RESOURCE,
+            Operation::Read,
+            limit,
+            self.read_now(diags, state, private),
+        )
+        .await
+        .unwrap_or_else(|timed_out| timed_out.report(diags))
     }
 
     async fn plan_create<'a>(
@@ -407,47 +544,15 @@ impl Resource for ContextListResource {
         _meta: ValueEmpty,
     ) -> Option<(Option<State>, ValueEmpty)> {
         let planned = present(planned, diags)?;
-        let workbench = self.data.workbench(diags)?;
-        let spec = spec_of(&planned, diags)?;
-        let created = match workbench.create_context_list(&spec).await {
-            Ok(list) => list,
-            Err(WorkbenchError::Conflict(message)) => {
-                // A retried create that had landed leaves an identical list: adopt that one only.
-                match workbench.find_context_list_by_name(&spec.name).await {
-                    Ok(Some(existing)) if same_content(&existing, &spec) => existing,
-                    Ok(existing) => {
-                        let id = existing
-                            .map(|l| format!(" (id {})", l.id))
-                            .unwrap_or_default();
-                        diags.error(
-                            format!("A context list named {:?} already exists{id}", spec.name),
-                            format!("Workbench said: {message}. Names are unique in the organization: choose another name, or bring the existing list under Terraform with `terraform import <address> \"name:{}\"` (or an import block with id = \"name:{}\").", spec.name, spec.name),
-                            AttributePath::new("name"),
-                        );
-                        return None;
-                    }
-                    Err(err) => {
-                        workbench_error(
-                            diags,
-                            &format!("looking up context list {:?}", spec.name),
-                            &err,
-                            None,
-                        );
-                        return None;
-                    }
-                }
-            }
-            Err(err) => {
-                workbench_error(
-                    diags,
-                    &format!("creating context list {:?}", spec.name),
-                    &err,
-                    None,
-                );
-                return None;
-            }
-        };
-        Some((Some(state_from(created, &planned)), private))
+        let limit = timeouts::limit(planned.timeouts(), Operation::Create, diags)?;
+        timeouts::run(
+            RESOURCE,
+            Operation::Create,
+            limit,
+            self.create_now(diags, planned, private),
+        )
+        .await
+        .unwrap_or_else(|timed_out| timed_out.report(diags))
     }
 
     async fn update<'a>(
@@ -460,24 +565,19 @@ impl Resource for ContextListResource {
         _meta: ValueEmpty,
     ) -> Option<(Option<State>, ValueEmpty)> {
         let (prior, planned) = (present(prior, diags)?, present(planned, diags)?);
-        let workbench = self.data.workbench(diags)?;
-        let id = known(&prior.id, "id", diags)?.clone();
-        let spec = spec_of(&planned, diags)?;
-        match workbench.update_context_list(&id, &spec).await {
-            Ok(list) => Some((Some(state_from(list, &planned)), private)),
-            Err(WorkbenchError::Conflict(message)) => {
-                diags.error(
-                    format!("A context list named {:?} already exists", spec.name),
-                    format!("Workbench said: {message}. Choose another name."),
-                    AttributePath::new("name"),
-                );
-                None
-            }
-            Err(err) => {
-                workbench_error(diags, &format!("updating context list {id}"), &err, None);
-                None
-            }
+        if prior.without_timeouts() == planned.without_timeouts() {
+            // Only the timeouts changed: nothing to send.
+            return Some((Some(planned), private));
         }
+        let limit = timeouts::limit(planned.timeouts(), Operation::Update, diags)?;
+        timeouts::run(
+            RESOURCE,
+            Operation::Update,
+            limit,
+            self.update_now(diags, prior, planned, private),
+        )
+        .await
+        .unwrap_or_else(|timed_out| timed_out.report(diags))
     }
 
     async fn destroy<'a>(
@@ -488,13 +588,15 @@ impl Resource for ContextListResource {
         _meta: ValueEmpty,
     ) -> Option<()> {
         let prior = present(prior, diags)?;
-        let workbench = self.data.workbench(diags)?;
-        let id = known(&prior.id, "id", diags)?;
-        if let Err(err) = workbench.delete_context_list(id).await {
-            workbench_error(diags, &format!("deleting context list {id}"), &err, None);
-            return None;
-        }
-        Some(())
+        let limit = timeouts::limit(prior.timeouts(), Operation::Delete, diags)?;
+        timeouts::run(
+            RESOURCE,
+            Operation::Delete,
+            limit,
+            self.destroy_now(diags, prior),
+        )
+        .await
+        .unwrap_or_else(|timed_out| timed_out.report(diags))
     }
 
     async fn import<'a>(
@@ -511,10 +613,13 @@ impl Resource for ContextListResource {
         };
         let workbench = self.data.workbench(diags)?;
         match Self::by_import_id(workbench, &import_id).await {
-            Ok(Some(list)) => Some((
-                Some(state_from(list, &State::default())),
-                ValueEmpty::default(),
-            )),
+            Ok(Some(list)) => {
+                let resource = State {
+                    timeouts: Some(Value::Null),
+                    ..State::default()
+                };
+                Some((Some(state_from(list, &resource)), ValueEmpty::default()))
+            }
             Ok(None) => {
                 diags.root_error(
                     format!("No context list {import_id}"),

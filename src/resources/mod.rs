@@ -5,6 +5,7 @@ pub mod context_list;
 pub mod context_values;
 pub mod remediation_permissions;
 pub mod role_assignment;
+pub mod timeouts;
 
 use std::future::Future;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -64,6 +65,9 @@ where
     loop {
         match read().await {
             Err(err) if err.is_not_found() && started.elapsed() + delay < budget => {
+                crate::http::deadline::waiting_for(|| {
+                    "Microsoft Entra ID to replicate an object this provider just wrote (Microsoft Graph still answers 404 for it)".to_owned()
+                });
                 tracing::debug!(
                     delay_ms = delay.as_millis() as u64,
                     "not found shortly after a write; waiting for replication"

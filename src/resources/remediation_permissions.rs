@@ -14,9 +14,10 @@ use std::time::Instant;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use tf_provider::schema::{Block, Description, Schema};
-use tf_provider::value::{Value, ValueEmpty};
+use tf_provider::value::{self, Value, ValueEmpty};
 use tf_provider::{AttributePath, Diagnostics, Resource};
 
+use super::timeouts::{self, Operation, Timeouts};
 use super::{known, parsed, present, read_through_lag, written_now, Private};
 use crate::graph::{
     AppRoleAssignment, GraphClient, GraphError, RequiredResourceAccess, ResourceAccess,
@@ -64,7 +65,13 @@ pub struct State {
     pub app_role_assignment_id: Value<String>,
     #[serde(default)]
     pub required_directory_role: Value<String>,
+    /// Operation timeouts.
+    #[serde(default, with = "value::serde_as_vec")]
+    pub timeouts: Value<Timeouts>,
 }
+
+/// The resource's type name, for messages.
+const RESOURCE: &str = "expel_remediation_permissions";
 
 /// Import ID: `<service_principal_id>/<remediation>`, with `/custom` appended for custom apps.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -117,6 +124,7 @@ impl fmt::Display for ImportId {
 }
 
 fn validate(state: &State, diags: &mut Diagnostics) {
+    timeouts::validate(&state.timeouts, diags);
     if let Value::Value(client_id) = &state.client_id {
         if uuid::Uuid::parse_str(client_id).is_err() {
             diags.error(
@@ -351,6 +359,215 @@ impl RemediationPermissionsResource {
         }
     }
 
+    /// Refreshes the grant and, for custom apps, the declaration (within the read timeout).
+    async fn read_now(
+        &self,
+        diags: &mut Diagnostics,
+        mut state: State,
+        private: Private,
+    ) -> Option<(Option<State>, Private)> {
+        let graph = self.data.graph(diags)?;
+        let remediation: Remediation = parsed(&state.remediation, "remediation", diags)?;
+        let kind = application_type(&state);
+        // After import only the service principal is known: find its client id.
+        if state.client_id.is_null() {
+            let sp_id = known(&state.service_principal_id, "service_principal_id", diags)?.clone();
+            match graph.get_service_principal(&sp_id).await {
+                Ok(sp) => state.client_id = Value::Value(sp.app_id),
+                Err(err) if err.is_not_found() => return Some((None, None)),
+                Err(err) => {
+                    graph_error(
+                        diags,
+                        &format!("reading service principal {sp_id}"),
+                        &err,
+                        None,
+                    );
+                    return None;
+                }
+            }
+        }
+        let client_id = known(&state.client_id, "client_id", diags)?.clone();
+        let resolved = match (
+            state.service_principal_id.as_ref_option(),
+            state.resource_service_principal_id.as_ref_option(),
+            state.app_role_id.as_ref_option(),
+        ) {
+            (Some(client), Some(resource), Some(role))
+                if !state.app_role_assignment_id.is_null() =>
+            {
+                Resolved {
+                    client: ServicePrincipal {
+                        id: client.clone(),
+                        app_id: client_id.clone(),
+                        display_name: None,
+                        app_roles: vec![],
+                    },
+                    resource: ServicePrincipal {
+                        id: resource.clone(),
+                        app_id: remediation.resource_app_id().to_owned(),
+                        display_name: None,
+                        app_roles: vec![],
+                    },
+                    app_role_id: role.clone(),
+                }
+            }
+            _ => {
+                self.resolve(graph, &client_id, remediation, kind, diags)
+                    .await?
+            }
+        };
+        let assignment_id = state.app_role_assignment_id.as_ref_option().cloned();
+        let grant = read_through_lag(&private, || {
+            Self::find_grant(
+                graph,
+                &resolved.client.id,
+                &resolved.resource.id,
+                &resolved.app_role_id,
+                assignment_id.as_deref(),
+            )
+        })
+        .await;
+        let grant = match grant {
+            Ok(grant) => grant,
+            // Consent revoked out of band: plan grants it again.
+            Err(err) if err.is_not_found() => return Some((None, None)),
+            Err(err) => {
+                graph_error(
+                    diags,
+                    &format!(
+                        "reading the {} consent of client_id {client_id}",
+                        remediation.permission()
+                    ),
+                    &err,
+                    None,
+                );
+                return None;
+            }
+        };
+        if kind == ApplicationType::Custom {
+            // Missing right after our own write may be a stale replica: wait within the window.
+            let declaration = read_through_lag(&private, || async {
+                match graph.find_application_by_app_id(&client_id).await? {
+                    Some(app)
+                        if declared(
+                            &app.required_resource_access,
+                            remediation.resource_app_id(),
+                            &resolved.app_role_id,
+                        ) =>
+                    {
+                        Ok(())
+                    }
+                    _ => Err(GraphError::NotFound(Default::default())),
+                }
+            })
+            .await;
+            match declaration {
+                Ok(()) => {}
+                // Declaration removed out of band (or the registration gone): plan declares it again.
+                Err(err) if err.is_not_found() => return Some((None, None)),
+                Err(err) => {
+                    graph_error(
+                        diags,
+                        &format!("reading app registration {client_id}"),
+                        &err,
+                        None,
+                    );
+                    return None;
+                }
+            }
+        }
+        complete(&mut state, remediation, kind, Some(&resolved));
+        state.app_role_assignment_id = Value::Value(grant.id);
+        Some((Some(state), private))
+    }
+
+    /// Declares (custom apps) and grants the permission, adopting an existing grant (within the create timeout).
+    async fn create_now(
+        &self,
+        diags: &mut Diagnostics,
+        planned: State,
+    ) -> Option<(Option<State>, Private)> {
+        let graph = self.data.graph(diags)?;
+        let client_id = known(&planned.client_id, "client_id", diags)?.clone();
+        let remediation: Remediation = parsed(&planned.remediation, "remediation", diags)?;
+        let kind = application_type(&planned);
+        let resolved = self
+            .resolve(graph, &client_id, remediation, kind, diags)
+            .await?;
+        if kind == ApplicationType::Custom {
+            if let Err(err) = self
+                .edit_declaration(graph, &client_id, remediation, &resolved.app_role_id, true)
+                .await
+            {
+                report_declare_error(diags, err, &client_id, "declaring");
+                return None;
+            }
+        }
+        match Self::grant(graph, &resolved).await {
+            Ok(grant) => {
+                let mut state = planned;
+                complete(&mut state, remediation, kind, Some(&resolved));
+                state.app_role_assignment_id = Value::Value(grant.id);
+                Some((Some(state), written_now()))
+            }
+            Err(err) => {
+                let note = if kind == ApplicationType::Custom {
+                    " The permission is declared in the app registration; the next apply grants consent and keeps that declaration."
+                } else {
+                    ""
+                };
+                graph_error(
+                    diags,
+                    &format!(
+                        "granting {} to client_id {client_id}{note}",
+                        remediation.permission()
+                    ),
+                    &err,
+                    None,
+                );
+                None
+            }
+        }
+    }
+
+    /// Revokes the grant and removes this remediation's declaration (within the delete timeout).
+    async fn destroy_now(&self, diags: &mut Diagnostics, prior: State) -> Option<()> {
+        let graph = self.data.graph(diags)?;
+        let remediation: Remediation = parsed(&prior.remediation, "remediation", diags)?;
+        let client_id = known(&prior.client_id, "client_id", diags)?.clone();
+        if let (Some(resource), Some(grant)) = (
+            prior.resource_service_principal_id.as_ref_option(),
+            prior.app_role_assignment_id.as_ref_option(),
+        ) {
+            if let Err(err) = graph.revoke_app_role(resource, grant).await {
+                graph_error(
+                    diags,
+                    &format!(
+                        "revoking the {} consent of client_id {client_id}",
+                        remediation.permission()
+                    ),
+                    &err,
+                    None,
+                );
+                return None;
+            }
+        }
+        if application_type(&prior) == ApplicationType::Custom {
+            let app_role_id = known(&prior.app_role_id, "app_role_id", diags)?.clone();
+            match self
+                .edit_declaration(graph, &client_id, remediation, &app_role_id, false)
+                .await
+            {
+                Ok(()) | Err(DeclareError::NoRegistration) => {}
+                Err(err) => {
+                    report_declare_error(diags, err, &client_id, "removing");
+                    return None;
+                }
+            }
+        }
+        Some(())
+    }
+
     /// The grant of `app_role_id` (and with `id`, when known) held by `client_sp`, or NotFound.
     async fn find_grant(
         graph: &GraphClient,
@@ -511,6 +728,7 @@ impl Resource for RemediationPermissionsResource {
             block: Block {
                 version: 0,
                 attributes,
+                blocks: [(timeouts::BLOCK.to_owned(), timeouts::block())].into(),
                 description: Description::markdown("Grants the API permission one Expel auto remediation needs, with admin consent."),
                 ..Default::default()
             },
@@ -529,120 +747,16 @@ impl Resource for RemediationPermissionsResource {
         private: Private,
         _meta: ValueEmpty,
     ) -> Option<(Option<State>, Private)> {
-        let mut state = present(state, diags)?;
-        let graph = self.data.graph(diags)?;
-        let remediation: Remediation = parsed(&state.remediation, "remediation", diags)?;
-        let kind = application_type(&state);
-        // After import only the service principal is known: find its client id.
-        if state.client_id.is_null() {
-            let sp_id = known(&state.service_principal_id, "service_principal_id", diags)?.clone();
-            match graph.get_service_principal(&sp_id).await {
-                Ok(sp) => state.client_id = Value::Value(sp.app_id),
-                Err(err) if err.is_not_found() => return Some((None, None)),
-                Err(err) => {
-                    graph_error(
-                        diags,
-                        &format!("reading service principal {sp_id}"),
-                        &err,
-                        None,
-                    );
-                    return None;
-                }
-            }
-        }
-        let client_id = known(&state.client_id, "client_id", diags)?.clone();
-        let resolved = match (
-            state.service_principal_id.as_ref_option(),
-            state.resource_service_principal_id.as_ref_option(),
-            state.app_role_id.as_ref_option(),
-        ) {
-            (Some(client), Some(resource), Some(role))
-                if !state.app_role_assignment_id.is_null() =>
-            {
-                Resolved {
-                    client: ServicePrincipal {
-                        id: client.clone(),
-                        app_id: client_id.clone(),
-                        display_name: None,
-                        app_roles: vec![],
-                    },
-                    resource: ServicePrincipal {
-                        id: resource.clone(),
-                        app_id: remediation.resource_app_id().to_owned(),
-                        display_name: None,
-                        app_roles: vec![],
-                    },
-                    app_role_id: role.clone(),
-                }
-            }
-            _ => {
-                self.resolve(graph, &client_id, remediation, kind, diags)
-                    .await?
-            }
-        };
-        let assignment_id = state.app_role_assignment_id.as_ref_option().cloned();
-        let grant = read_through_lag(&private, || {
-            Self::find_grant(
-                graph,
-                &resolved.client.id,
-                &resolved.resource.id,
-                &resolved.app_role_id,
-                assignment_id.as_deref(),
-            )
-        })
-        .await;
-        let grant = match grant {
-            Ok(grant) => grant,
-            // Consent revoked out of band: plan grants it again.
-            Err(err) if err.is_not_found() => return Some((None, None)),
-            Err(err) => {
-                graph_error(
-                    diags,
-                    &format!(
-                        "reading the {} consent of client_id {client_id}",
-                        remediation.permission()
-                    ),
-                    &err,
-                    None,
-                );
-                return None;
-            }
-        };
-        if kind == ApplicationType::Custom {
-            // Missing right after our own write may be a stale replica: wait within the window.
-            let declaration = read_through_lag(&private, || async {
-                match graph.find_application_by_app_id(&client_id).await? {
-                    Some(app)
-                        if declared(
-                            &app.required_resource_access,
-                            remediation.resource_app_id(),
-                            &resolved.app_role_id,
-                        ) =>
-                    {
-                        Ok(())
-                    }
-                    _ => Err(GraphError::NotFound(Default::default())),
-                }
-            })
-            .await;
-            match declaration {
-                Ok(()) => {}
-                // Declaration removed out of band (or the registration gone): plan declares it again.
-                Err(err) if err.is_not_found() => return Some((None, None)),
-                Err(err) => {
-                    graph_error(
-                        diags,
-                        &format!("reading app registration {client_id}"),
-                        &err,
-                        None,
-                    );
-                    return None;
-                }
-            }
-        }
-        complete(&mut state, remediation, kind, Some(&resolved));
-        state.app_role_assignment_id = Value::Value(grant.id);
-        Some((Some(state), private))
+        let state = present(state, diags)?;
+        let limit = timeouts::limit(&state.timeouts, Operation::Read, diags)?;
+        timeouts::run(
+            RESOURCE,
+            Operation::Read,
+            limit,
+            self.read_now(diags, state, private),
+        )
+        .await
+        .unwrap_or_else(|timed_out| timed_out.report(diags))
     }
 
     async fn plan_create<'a>(
@@ -779,47 +893,15 @@ impl Resource for RemediationPermissionsResource {
         _meta: ValueEmpty,
     ) -> Option<(Option<State>, Private)> {
         let planned = present(planned, diags)?;
-        let graph = self.data.graph(diags)?;
-        let client_id = known(&planned.client_id, "client_id", diags)?.clone();
-        let remediation: Remediation = parsed(&planned.remediation, "remediation", diags)?;
-        let kind = application_type(&planned);
-        let resolved = self
-            .resolve(graph, &client_id, remediation, kind, diags)
-            .await?;
-        if kind == ApplicationType::Custom {
-            if let Err(err) = self
-                .edit_declaration(graph, &client_id, remediation, &resolved.app_role_id, true)
-                .await
-            {
-                report_declare_error(diags, err, &client_id, "declaring");
-                return None;
-            }
-        }
-        match Self::grant(graph, &resolved).await {
-            Ok(grant) => {
-                let mut state = planned;
-                complete(&mut state, remediation, kind, Some(&resolved));
-                state.app_role_assignment_id = Value::Value(grant.id);
-                Some((Some(state), written_now()))
-            }
-            Err(err) => {
-                let note = if kind == ApplicationType::Custom {
-                    " The permission is declared in the app registration; the next apply grants consent and keeps that declaration."
-                } else {
-                    ""
-                };
-                graph_error(
-                    diags,
-                    &format!(
-                        "granting {} to client_id {client_id}{note}",
-                        remediation.permission()
-                    ),
-                    &err,
-                    None,
-                );
-                None
-            }
-        }
+        let limit = timeouts::limit(&planned.timeouts, Operation::Create, diags)?;
+        timeouts::run(
+            RESOURCE,
+            Operation::Create,
+            limit,
+            self.create_now(diags, planned),
+        )
+        .await
+        .unwrap_or_else(|timed_out| timed_out.report(diags))
     }
 
     async fn update<'a>(
@@ -843,40 +925,15 @@ impl Resource for RemediationPermissionsResource {
         _meta: ValueEmpty,
     ) -> Option<()> {
         let prior = present(prior, diags)?;
-        let graph = self.data.graph(diags)?;
-        let remediation: Remediation = parsed(&prior.remediation, "remediation", diags)?;
-        let client_id = known(&prior.client_id, "client_id", diags)?.clone();
-        if let (Some(resource), Some(grant)) = (
-            prior.resource_service_principal_id.as_ref_option(),
-            prior.app_role_assignment_id.as_ref_option(),
-        ) {
-            if let Err(err) = graph.revoke_app_role(resource, grant).await {
-                graph_error(
-                    diags,
-                    &format!(
-                        "revoking the {} consent of client_id {client_id}",
-                        remediation.permission()
-                    ),
-                    &err,
-                    None,
-                );
-                return None;
-            }
-        }
-        if application_type(&prior) == ApplicationType::Custom {
-            let app_role_id = known(&prior.app_role_id, "app_role_id", diags)?.clone();
-            match self
-                .edit_declaration(graph, &client_id, remediation, &app_role_id, false)
-                .await
-            {
-                Ok(()) | Err(DeclareError::NoRegistration) => {}
-                Err(err) => {
-                    report_declare_error(diags, err, &client_id, "removing");
-                    return None;
-                }
-            }
-        }
-        Some(())
+        let limit = timeouts::limit(&prior.timeouts, Operation::Delete, diags)?;
+        timeouts::run(
+            RESOURCE,
+            Operation::Delete,
+            limit,
+            self.destroy_now(diags, prior),
+        )
+        .await
+        .unwrap_or_else(|timed_out| timed_out.report(diags))
     }
 
     async fn import<'a>(

@@ -13,9 +13,10 @@ use std::str::FromStr;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use tf_provider::schema::{Block, Description, Schema};
-use tf_provider::value::{Value, ValueEmpty};
+use tf_provider::value::{self, Value, ValueEmpty};
 use tf_provider::{AttributePath, Diagnostics, Resource};
 
+use super::timeouts::{self, Operation, Timeouts};
 use super::{known, present, read_through_lag, written_now, Private};
 use crate::graph::{GraphClient, GraphError, RoleAssignment, RoleDefinition};
 use crate::provider::diagnostics::graph_error;
@@ -53,7 +54,13 @@ pub struct State {
     /// Template id of the role.
     #[serde(default)]
     pub role_definition_id: Value<String>,
+    /// Operation timeouts.
+    #[serde(default, with = "value::serde_as_vec")]
+    pub timeouts: Value<Timeouts>,
 }
+
+/// The resource's type name, for messages.
+const RESOURCE: &str = "expel_role_assignment";
 
 /// The default scope: the whole directory.
 const DIRECTORY_SCOPE: &str = "/";
@@ -109,6 +116,7 @@ fn validate(state: &State, diags: &mut Diagnostics) {
             );
         }
     }
+    timeouts::validate(&state.timeouts, diags);
     if let Value::Value(scope) = &state.directory_scope_id {
         if !scope.starts_with('/') {
             diags.error(
@@ -185,6 +193,119 @@ impl RoleAssignmentResource {
         }
     }
 
+    /// Refreshes an assignment (within the read timeout).
+    async fn read_now(
+        &self,
+        diags: &mut Diagnostics,
+        state: State,
+        private: Private,
+    ) -> Option<(Option<State>, Private)> {
+        let graph = self.data.graph(diags)?;
+        let id = known(&state.id, "id", diags)?.clone();
+        match read_through_lag(&private, || graph.get_role_assignment(&id)).await {
+            Ok(assignment) => {
+                let same_role = state
+                    .role_definition_id
+                    .as_ref_option()
+                    .is_some_and(|d| d.eq_ignore_ascii_case(&assignment.role_definition_id));
+                let role =
+                    if same_role {
+                        state.role.clone()
+                    } else {
+                        // Imported, or changed behind our back: show the role by name.
+                        let definition = self
+                            .data
+                            .lookups()
+                            .role_definition(graph, &assignment.role_definition_id)
+                            .await
+                            .ok()
+                            .flatten();
+                        Value::Value(definition.map_or_else(
+                            || assignment.role_definition_id.clone(),
+                            |d| d.display_name,
+                        ))
+                    };
+                Some((Some(state_from(assignment, role, state.timeouts)), private))
+            }
+            // Gone: a null state tells Terraform to plan its re-creation.
+            Err(err) if err.is_not_found() => Some((None, None)),
+            Err(err) => {
+                graph_error(diags, &format!("reading role assignment {id}"), &err, None);
+                None
+            }
+        }
+    }
+
+    /// Creates the assignment, adopting an identical one (within the create timeout).
+    async fn create_now(
+        &self,
+        diags: &mut Diagnostics,
+        planned: State,
+    ) -> Option<(Option<State>, Private)> {
+        let graph = self.data.graph(diags)?;
+        let principal = known(&planned.principal_id, "principal_id", diags)?.clone();
+        let role = known(&planned.role, "role", diags)?.clone();
+        let scope = planned
+            .directory_scope_id
+            .as_ref_option()
+            .cloned()
+            .unwrap_or_else(|| DIRECTORY_SCOPE.to_owned());
+        let definition = match planned.role_definition_id.as_ref_option() {
+            Some(id) => id.clone(),
+            None => definition_id(&self.resolve_role(graph, &role, diags).await?),
+        };
+        let created = match graph
+            .create_role_assignment(&definition, &principal, &scope)
+            .await
+        {
+            Ok(created) => Ok(created),
+            // Already there (made by hand, or by a retried request that had landed): adopt it.
+            // It may be too new to be listed yet (a retried POST whose first answer was lost):
+            // look for it as for a fresh write.
+            Err(err) if err.is_already_exists() => {
+                let found = read_through_lag(&written_now(), || {
+                    Self::find_existing(graph, &principal, &definition, &scope)
+                })
+                .await;
+                match found {
+                    Ok(existing) => {
+                        tracing::info!(id = %existing.id, "adopting an existing identical role assignment");
+                        Ok(existing)
+                    }
+                    Err(find_err) if find_err.is_not_found() => Err(err),
+                    Err(find_err) => Err(find_err),
+                }
+            }
+            Err(err) => Err(err),
+        };
+        match created {
+            Ok(assignment) => Some((
+                Some(state_from(assignment, planned.role, planned.timeouts)),
+                written_now(),
+            )),
+            Err(err) => {
+                graph_error(
+                    diags,
+                    &format!("assigning {role:?} to service principal {principal}"),
+                    &err,
+                    None,
+                );
+                None
+            }
+        }
+    }
+
+    /// Removes the assignment (within the delete timeout).
+    async fn destroy_now(&self, diags: &mut Diagnostics, prior: State) -> Option<()> {
+        let graph = self.data.graph(diags)?;
+        let id = known(&prior.id, "id", diags)?;
+        if let Err(err) = graph.delete_role_assignment(id).await {
+            graph_error(diags, &format!("removing role assignment {id}"), &err, None);
+            return None;
+        }
+        Some(())
+    }
+
     /// Finds an assignment identical to the one wanted (for adoption), or NotFound.
     async fn find_existing(
         graph: &GraphClient,
@@ -203,8 +324,9 @@ impl RoleAssignmentResource {
     }
 }
 
-fn state_from(assignment: RoleAssignment, role: Value<String>) -> State {
+fn state_from(assignment: RoleAssignment, role: Value<String>, timeouts: Value<Timeouts>) -> State {
     State {
+        timeouts,
         id: Value::Value(assignment.id),
         principal_id: Value::Value(assignment.principal_id),
         role,
@@ -242,6 +364,7 @@ impl Resource for RoleAssignmentResource {
             block: Block {
                 version: 0,
                 attributes,
+                blocks: [(timeouts::BLOCK.to_owned(), timeouts::block())].into(),
                 description: Description::markdown("Assigns a Microsoft Entra directory role to a service principal, e.g. User Administrator for Reset Credentials or Security Reader for Remove Malicious Email."),
                 ..Default::default()
             },
@@ -261,40 +384,15 @@ impl Resource for RoleAssignmentResource {
         _meta: ValueEmpty,
     ) -> Option<(Option<State>, Private)> {
         let state = present(state, diags)?;
-        let graph = self.data.graph(diags)?;
-        let id = known(&state.id, "id", diags)?.clone();
-        match read_through_lag(&private, || graph.get_role_assignment(&id)).await {
-            Ok(assignment) => {
-                let same_role = state
-                    .role_definition_id
-                    .as_ref_option()
-                    .is_some_and(|d| d.eq_ignore_ascii_case(&assignment.role_definition_id));
-                let role =
-                    if same_role {
-                        state.role.clone()
-                    } else {
-                        // Imported, or changed behind our back: show the role by name.
-                        let definition = self
-                            .data
-                            .lookups()
-                            .role_definition(graph, &assignment.role_definition_id)
-                            .await
-                            .ok()
-                            .flatten();
-                        Value::Value(definition.map_or_else(
-                            || assignment.role_definition_id.clone(),
-                            |d| d.display_name,
-                        ))
-                    };
-                Some((Some(state_from(assignment, role)), private))
-            }
-            // Gone: a null state tells Terraform to plan its re-creation.
-            Err(err) if err.is_not_found() => Some((None, None)),
-            Err(err) => {
-                graph_error(diags, &format!("reading role assignment {id}"), &err, None);
-                None
-            }
-        }
+        let limit = timeouts::limit(&state.timeouts, Operation::Read, diags)?;
+        timeouts::run(
+            RESOURCE,
+            Operation::Read,
+            limit,
+            self.read_now(diags, state, private),
+        )
+        .await
+        .unwrap_or_else(|timed_out| timed_out.report(diags))
     }
 
     async fn plan_create<'a>(
@@ -386,54 +484,15 @@ impl Resource for RoleAssignmentResource {
         _meta: ValueEmpty,
     ) -> Option<(Option<State>, Private)> {
         let planned = present(planned, diags)?;
-        let graph = self.data.graph(diags)?;
-        let principal = known(&planned.principal_id, "principal_id", diags)?.clone();
-        let role = known(&planned.role, "role", diags)?.clone();
-        let scope = planned
-            .directory_scope_id
-            .as_ref_option()
-            .cloned()
-            .unwrap_or_else(|| DIRECTORY_SCOPE.to_owned());
-        let definition = match planned.role_definition_id.as_ref_option() {
-            Some(id) => id.clone(),
-            None => definition_id(&self.resolve_role(graph, &role, diags).await?),
-        };
-        let created = match graph
-            .create_role_assignment(&definition, &principal, &scope)
-            .await
-        {
-            Ok(created) => Ok(created),
-            // Already there (made by hand, or by a retried request that had landed): adopt it.
-            // It may be too new to be listed yet (a retried POST whose first answer was lost):
-            // look for it as for a fresh write.
-            Err(err) if err.is_already_exists() => {
-                let found = read_through_lag(&written_now(), || {
-                    Self::find_existing(graph, &principal, &definition, &scope)
-                })
-                .await;
-                match found {
-                    Ok(existing) => {
-                        tracing::info!(id = %existing.id, "adopting an existing identical role assignment");
-                        Ok(existing)
-                    }
-                    Err(find_err) if find_err.is_not_found() => Err(err),
-                    Err(find_err) => Err(find_err),
-                }
-            }
-            Err(err) => Err(err),
-        };
-        match created {
-            Ok(assignment) => Some((Some(state_from(assignment, planned.role)), written_now())),
-            Err(err) => {
-                graph_error(
-                    diags,
-                    &format!("assigning {role:?} to service principal {principal}"),
-                    &err,
-                    None,
-                );
-                None
-            }
-        }
+        let limit = timeouts::limit(&planned.timeouts, Operation::Create, diags)?;
+        timeouts::run(
+            RESOURCE,
+            Operation::Create,
+            limit,
+            self.create_now(diags, planned),
+        )
+        .await
+        .unwrap_or_else(|timed_out| timed_out.report(diags))
     }
 
     async fn update<'a>(
@@ -457,13 +516,15 @@ impl Resource for RoleAssignmentResource {
         _meta: ValueEmpty,
     ) -> Option<()> {
         let prior = present(prior, diags)?;
-        let graph = self.data.graph(diags)?;
-        let id = known(&prior.id, "id", diags)?;
-        if let Err(err) = graph.delete_role_assignment(id).await {
-            graph_error(diags, &format!("removing role assignment {id}"), &err, None);
-            return None;
-        }
-        Some(())
+        let limit = timeouts::limit(&prior.timeouts, Operation::Delete, diags)?;
+        timeouts::run(
+            RESOURCE,
+            Operation::Delete,
+            limit,
+            self.destroy_now(diags, prior),
+        )
+        .await
+        .unwrap_or_else(|timed_out| timed_out.report(diags))
     }
 
     async fn import<'a>(

@@ -46,16 +46,16 @@ impl std::fmt::Debug for WorkbenchClient {
 }
 
 #[derive(Deserialize)]
-struct Document<T> {
-    data: T,
+pub(crate) struct Document<T> {
+    pub(crate) data: T,
     #[serde(default)]
-    links: Links,
+    pub(crate) links: Links,
 }
 
 #[derive(Deserialize, Default)]
-struct Links {
+pub(crate) struct Links {
     #[serde(default)]
-    next: Option<String>,
+    pub(crate) next: Option<String>,
 }
 
 impl WorkbenchClient {
@@ -96,7 +96,8 @@ impl WorkbenchClient {
         body: Option<&Value>,
     ) -> Result<bytes::Bytes, WorkbenchError> {
         let route = route_template(url.path());
-        let mut attempts = Attempts::new(&self.retry);
+        let mut attempts =
+            Attempts::new(&self.retry, "Expel Workbench", format!("{method} {route}"));
         loop {
             attempts.begin();
             let span = tracing::debug_span!(
@@ -190,7 +191,7 @@ impl WorkbenchClient {
         Ok(items)
     }
 
-    fn same_origin(&self, current: &Url, link: &str) -> Result<Url, WorkbenchError> {
+    pub(crate) fn same_origin(&self, current: &Url, link: &str) -> Result<Url, WorkbenchError> {
         let next = current
             .join(link)
             .map_err(|err| WorkbenchError::Unexpected(format!("bad links.next {link:?}: {err}")))?;
@@ -305,7 +306,7 @@ fn path_segment(id: &str) -> String {
     url::form_urlencoded::byte_serialize(id.as_bytes()).collect()
 }
 
-fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, WorkbenchError> {
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, WorkbenchError> {
     serde_json::from_slice(bytes)
         .map_err(|err| WorkbenchError::Unexpected(format!("could not decode the answer: {err}")))
 }

@@ -71,6 +71,7 @@ fn main() {
             reset_percent: args.reset_percent,
             replication_lag_ms: args.replication_lag_ms,
             token_lifetime_seconds: args.token_lifetime_seconds,
+            only_routes: Vec::new(),
         },
         page_size: args.page_size,
         files_dir: args.files_dir,

@@ -59,8 +59,14 @@ pub async fn inject(
     next: Next,
 ) -> Response {
     let route = matched.as_str().to_owned();
-    shared.count(format!("{} {route}", request.method()));
+    let key = format!("{} {route}", request.method());
+    shared.count(key.clone());
     let faults = shared.faults();
+    if !faults.only_routes.is_empty()
+        && !faults.only_routes.iter().any(|r| key.contains(r.as_str()))
+    {
+        return next.run(request).await;
+    }
     let (min, max) = faults.latency_ms;
     if max > 0 {
         let delay = rand::thread_rng().gen_range(min.min(max)..=max);
@@ -83,5 +89,15 @@ pub async fn inject(
     if roll(faults.server_error_percent, scale) {
         return shaped(StatusCode::SERVICE_UNAVAILABLE, &route, None);
     }
+    next.run(request).await
+}
+
+/// Records the path and query of every request, routed or not, before anything else sees it.
+pub async fn record_uri(State(shared): State<Shared>, request: Request, next: Next) -> Response {
+    let uri = request
+        .uri()
+        .path_and_query()
+        .map_or_else(|| request.uri().to_string(), |pq| pq.as_str().to_owned());
+    shared.record_request_uri(uri);
     next.run(request).await
 }

@@ -47,6 +47,36 @@ pub struct Faults {
     /// Graph refuses tokens older than this (they still claim an hour), like a token that
     /// expires or is revoked mid-apply.
     pub token_lifetime_seconds: Option<u64>,
+    /// Only requests whose `METHOD /route/template` contains one of these are delayed,
+    /// throttled, failed or cut off (e.g. `POST /v1.0/roleManagement`); empty means all.
+    pub only_routes: Vec<String>,
+}
+
+impl Faults {
+    /// Every fault of the reliability issue at once: 100–300 ms latency, 20 % 429 with
+    /// `Retry-After: 1`, 5 % 503, 3 % lost answers, 10 s replication lag, and tokens refused
+    /// 20 s after they were issued (a token expiring mid-apply).
+    pub fn hostile() -> Self {
+        Faults {
+            latency_ms: (100, 300),
+            throttle_percent: 20,
+            retry_after_seconds: 1,
+            server_error_percent: 5,
+            reset_percent: 3,
+            replication_lag_ms: 10_000,
+            token_lifetime_seconds: Some(20),
+            only_routes: Vec::new(),
+        }
+    }
+
+    /// A profile by name: `none` or `hostile`.
+    pub fn profile(name: &str) -> Option<Self> {
+        match name.trim() {
+            "" | "none" => Some(Faults::default()),
+            "hostile" => Some(Faults::hostile()),
+            _ => None,
+        }
+    }
 }
 
 /// How to start a sandbox.
@@ -115,6 +145,10 @@ pub struct Inner {
     world: Mutex<World>,
     faults: RwLock<Faults>,
     stats: Mutex<BTreeMap<String, u64>>,
+    /// Every access token the token endpoint issued, oldest first.
+    issued_access_tokens: Mutex<Vec<String>>,
+    /// The path and query of every request received, oldest first.
+    request_uris: Mutex<Vec<String>>,
     /// The seed.
     pub seed: Seed,
     /// `http://127.0.0.1:PORT`.
@@ -178,6 +212,20 @@ impl Inner {
         self.stats.lock().unwrap_or_else(|p| p.into_inner()).clear();
     }
 
+    fn record_issued_access_token(&self, token: &str) {
+        self.issued_access_tokens
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(token.to_owned());
+    }
+
+    fn record_request_uri(&self, uri: String) {
+        self.request_uris
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(uri);
+    }
+
     fn oidc_issuer(&self) -> String {
         format!("{}/_sandbox/oidc", self.url)
     }
@@ -199,7 +247,12 @@ fn app(shared: Shared) -> Router {
             shared.clone(),
             faults::inject,
         ));
-    api.merge(admin::routes()).with_state(shared)
+    api.merge(admin::routes())
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            faults::record_uri,
+        ))
+        .with_state(shared)
 }
 
 /// A running sandbox; dropping it stops the server.
@@ -240,6 +293,8 @@ impl Sandbox {
             world: Mutex::new(world),
             faults: RwLock::new(config.faults.clone()),
             stats: Mutex::default(),
+            issued_access_tokens: Mutex::default(),
+            request_uris: Mutex::default(),
             seed,
             url,
             page_size: config.page_size.max(1),
@@ -311,9 +366,40 @@ impl Sandbox {
         self.shared.stats()
     }
 
+    /// The faults in force.
+    pub fn faults(&self) -> Faults {
+        self.shared.faults()
+    }
+
+    /// How long new objects stay invisible and deleted ones stay listed.
+    pub fn lag_duration(&self) -> Duration {
+        self.shared.lag()
+    }
+
     /// Starts counting afresh.
     pub fn reset_stats(&self) {
         self.shared.reset_stats();
+    }
+
+    /// Every access token the token endpoint has issued since start, oldest first (for secret
+    /// scans: none may reach a log, an output or the state).
+    pub fn issued_access_tokens(&self) -> Vec<String> {
+        self.shared
+            .issued_access_tokens
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The path and query of every request received since start, matched route or not, the
+    /// token endpoint and the admin routes included, oldest first (secrets belong in headers
+    /// and bodies, never here).
+    pub fn request_uris(&self) -> Vec<String> {
+        self.shared
+            .request_uris
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// A federated token for `subject` from the sandbox's OIDC issuer.

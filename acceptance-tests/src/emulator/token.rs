@@ -287,6 +287,7 @@ pub async fn token(
     const EXPIRES_IN: u64 = 3599;
     let lifetime = shared.faults().token_lifetime_seconds.unwrap_or(EXPIRES_IN);
     let access_token = secret(96);
+    shared.record_issued_access_token(&access_token);
     shared
         .world
         .lock()

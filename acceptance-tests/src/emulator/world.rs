@@ -227,6 +227,17 @@ pub struct Seed {
     pub second_organization_id: String,
 }
 
+/// The ids of an app registration made with [`World::add_custom_app`].
+#[derive(Clone, Debug)]
+pub struct CustomApp {
+    /// appId.
+    pub client_id: String,
+    /// The application object's id.
+    pub object_id: String,
+    /// Its service principal's object id.
+    pub service_principal_id: String,
+}
+
 /// Everything the sandbox holds.
 #[derive(Debug, Default)]
 pub struct World {
@@ -449,6 +460,32 @@ impl World {
             second_organization_id,
         };
         (world, seed)
+    }
+
+    /// Adds a custom app registration named `name`, owned by `owner` (a service principal
+    /// id), with no API permissions, and its service principal, both visible at once.
+    pub fn add_custom_app(&mut self, name: &str, owner: &str) -> CustomApp {
+        let app = CustomApp {
+            client_id: guid(),
+            object_id: guid(),
+            service_principal_id: guid(),
+        };
+        self.service_principals.push(ServicePrincipal {
+            id: app.service_principal_id.clone(),
+            app_id: app.client_id.clone(),
+            display_name: name.into(),
+            app_roles: Vec::new(),
+            life: Life::now(),
+        });
+        self.applications.push(Application {
+            id: app.object_id.clone(),
+            app_id: app.client_id.clone(),
+            display_name: name.into(),
+            required_resource_access: json!([]),
+            owners: vec![owner.into()],
+            life: Life::now(),
+        });
+        app
     }
 
     /// A JSON dump of every existing object, for tests that count duplicates.

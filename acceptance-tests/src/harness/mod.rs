@@ -3,6 +3,7 @@
 //! per test, against the embedded sandbox or (with `TF_ACC=1`) a real sandbox tenant.
 
 mod install;
+pub mod processes;
 mod target;
 mod workspace;
 

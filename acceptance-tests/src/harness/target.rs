@@ -1,6 +1,19 @@
 //! What the tests run against: the embedded sandbox, or a real sandbox tenant with `TF_ACC=1`.
 
-use crate::sandbox::{Sandbox, SandboxConfig};
+use crate::sandbox::{Faults, Sandbox, SandboxConfig};
+
+/// Names a fault profile (`hostile`) that every sandbox starts with unless its test sets
+/// faults of its own: `make test-faults` runs the lifecycle tests under it.
+pub const FAULT_PROFILE_VARIABLE: &str = "SANDBOX_FAULTS";
+
+/// The fault profile `SANDBOX_FAULTS` names, if any.
+fn fault_profile() -> Option<Faults> {
+    let name = std::env::var(FAULT_PROFILE_VARIABLE).ok()?;
+    let faults = Faults::profile(&name).unwrap_or_else(|| {
+        panic!("{FAULT_PROFILE_VARIABLE}={name:?} names no fault profile; use hostile or none")
+    });
+    (faults != Faults::default()).then_some(faults)
+}
 
 /// Variables a real-tenant run needs.
 const REAL_TENANT_VARIABLES: &[&str] = &["ARM_TENANT_ID", "ARM_CLIENT_ID", "EXPEL_API_KEY"];
@@ -50,9 +63,25 @@ impl Target {
             );
             return Target::RealTenant;
         }
+        let mut config = config;
+        if config.faults == Faults::default() {
+            config.faults = fault_profile().unwrap_or_default();
+        }
         Target::Embedded(Box::new(
             Sandbox::start(config).expect("the embedded sandbox starts on loopback"),
         ))
+    }
+
+    /// Waits until a change made behind the provider's back has replicated (the sandbox's
+    /// replication lag; a real tenant is given the same ten seconds).
+    pub fn settle(&self) {
+        let lag = match self {
+            Target::Embedded(sandbox) => sandbox.lag_duration(),
+            Target::RealTenant => std::time::Duration::from_secs(10),
+        };
+        if !lag.is_zero() {
+            std::thread::sleep(lag + std::time::Duration::from_millis(500));
+        }
     }
 
     /// The embedded sandbox, when that is the target.

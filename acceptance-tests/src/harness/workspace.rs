@@ -1,8 +1,9 @@
 //! One terraform working directory with its own CLI config and data dir, and the steps the
 //! acceptance tests run in it.
 
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 
 use super::install::provider_mirror;
 use super::target::is_provider_variable;
@@ -156,6 +157,32 @@ impl Workspace {
             .output()
             .unwrap_or_else(|err| panic!("cannot run terraform ({err}); is it on the PATH?"));
         Outcome::from(output)
+    }
+
+    /// Starts `terraform <args>` in the background, with the environment and directory of
+    /// [`Workspace::run`], as the leader of a new process group, so that a test can signal it
+    /// alone or together with the providers it starts (as a terminal's Ctrl-C does). Standard
+    /// output and error go to `spawned.log` in the working directory, replaced at every spawn,
+    /// so a long run never blocks on a full pipe; read them with [`Workspace::spawned_output`].
+    pub fn spawn(&self, args: &[&str]) -> Child {
+        let log = std::fs::File::create(self.spawned_log()).expect("create spawned.log");
+        let log_err = log.try_clone().expect("share spawned.log");
+        self.command(args)
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(log_err)
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|err| panic!("cannot start terraform ({err}); is it on the PATH?"))
+    }
+
+    /// What the last [`Workspace::spawn`]ed command printed so far.
+    pub fn spawned_output(&self) -> String {
+        std::fs::read_to_string(self.spawned_log()).unwrap_or_default()
+    }
+
+    fn spawned_log(&self) -> PathBuf {
+        self.path().join("spawned.log")
     }
 
     /// Runs `terraform <args>` and panics with its output unless it exits 0.
