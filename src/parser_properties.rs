@@ -36,7 +36,7 @@ use crate::graph::{
 use crate::http::{parse_retry_after, route_template, RetryPolicy};
 use crate::remediation::{ApplicationType, Remediation};
 use crate::resources::context_values;
-use crate::resources::{context_list, remediation_permissions, role_assignment};
+use crate::resources::{context_list, remediation_permissions, role_assignment, timeouts};
 use crate::workbench::types::Resource;
 use crate::workbench::{self, ContextType, Document, WorkbenchClient, WorkbenchError};
 
@@ -1216,5 +1216,23 @@ proptest! {
         let too_long = format!("{v4}/{}", v4_prefix + 33);
         let refused = context_values::check(ContextType::CidrBlock, &too_long).is_err();
         prop_assert!(refused, "{}", too_long);
+    }
+
+    #[test]
+    fn timeout_settings_of_any_text_give_a_positive_limit_or_name_the_setting(
+        setting in prop_oneof![text(), "[0-9]{1,6}(ns|us|ms|s|m|h)([0-9]{1,3}(m|s))?"],
+    ) {
+        let block = tf_provider::value::Value::Value(timeouts::Timeouts {
+            update: tf_provider::value::Value::Value(setting.clone()),
+            ..Default::default()
+        });
+        let mut diags = tf_provider::Diagnostics::default();
+        match timeouts::limit(&block, timeouts::Operation::Update, &mut diags) {
+            Some(limit) => prop_assert!(!limit.is_zero() && diags.errors.is_empty()),
+            None => {
+                prop_assert_eq!(diags.errors.len(), 1);
+                prop_assert!(diags.errors[0].summary.contains("timeouts.update"), "{:?}", diags.errors[0]);
+            }
+        }
     }
 }

@@ -25,7 +25,10 @@ pub struct Elapsed {
 /// Runs `work`, cutting it off after `limit`.
 pub async fn within<F: Future>(limit: Duration, work: F) -> Result<F::Output, Elapsed> {
     let breadcrumb = Arc::new(Mutex::new(String::new()));
-    let deadline = Instant::now() + limit;
+    // A timeout of years (humantime parses "1000y") must not overflow the clock.
+    let deadline = Instant::now()
+        .checked_add(limit)
+        .unwrap_or_else(|| Instant::now() + Duration::from_secs(365 * 24 * 3600));
     match tokio::time::timeout_at(deadline, WAITING_FOR.scope(breadcrumb.clone(), work)).await {
         Ok(output) => Ok(output),
         Err(_) => {
@@ -78,6 +81,11 @@ mod tests {
                 waiting_for: "Microsoft Graph to stop throttling".into()
             })
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_limit_beyond_the_clock_does_not_overflow() {
+        assert_eq!(within(Duration::MAX, async { 7 }).await, Ok(7));
     }
 
     #[tokio::test(start_paused = true)]
