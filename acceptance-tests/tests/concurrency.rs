@@ -22,7 +22,6 @@ const PEAK_RSS_LIMIT_MIB: u64 = 150;
 
 #[test]
 fn fifty_two_resources_at_parallelism_twenty_lose_no_update_and_duplicate_nothing() {
-    let t0 = Instant::now();
     let target = Target::from_env_with(SandboxConfig {
         faults: Faults {
             latency_ms: (50, 150),
@@ -38,9 +37,7 @@ fn fifty_two_resources_at_parallelism_twenty_lose_no_update_and_duplicate_nothin
     assert_eq!(tenant.resource_count(), 52);
     let workspace = Workspace::new(target.environment(Credentials::Secret));
     workspace.config(&tenant.configuration());
-    println!("T workspace {:?}", t0.elapsed());
     workspace.init();
-    println!("T init {:?}", t0.elapsed());
 
     let started = Instant::now();
     let mut child = workspace.spawn(&[
@@ -83,13 +80,10 @@ fn fifty_two_resources_at_parallelism_twenty_lose_no_update_and_duplicate_nothin
         );
     }
 
-    println!("T applied {:?}", t0.elapsed());
     workspace.assert_plan_empty();
-    println!("T planned {:?}", t0.elapsed());
     // Every custom app holds both remediations' declarations (no lost update), each object
     // exists once and is the one the state tracks.
     assert_tenant_matches(sandbox, &tenant, &workspace);
-    println!("T checked {:?}", t0.elapsed());
     let stats = sandbox.stats();
     assert_eq!(
         stats.count("POST /api/v2/context_variables"),
@@ -104,6 +98,5 @@ fn fifty_two_resources_at_parallelism_twenty_lose_no_update_and_duplicate_nothin
         "-auto-approve",
         "-parallelism=20",
     ]);
-    println!("T destroyed {:?}", t0.elapsed());
     assert_tenant_clean(sandbox, &tenant);
 }

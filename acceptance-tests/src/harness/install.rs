@@ -32,7 +32,13 @@ fn platform() -> String {
 fn build_provider() -> PathBuf {
     let root = workspace_root();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
+    let mut command = Command::new(cargo);
+    for (name, _) in std::env::vars_os() {
+        if name.to_str().is_some_and(describes_running_package) {
+            command.env_remove(name);
+        }
+    }
+    let status = command
         .current_dir(&root)
         .args([
             "build",
@@ -55,6 +61,22 @@ fn build_provider() -> PathBuf {
         binary.display()
     );
     binary
+}
+
+/// Variables cargo sets to describe the package of the running test. Build scripts that
+/// track them (ring's does) would see another package than in a plain `cargo build`, and each
+/// switch between the two would rebuild half the dependency tree.
+fn describes_running_package(name: &str) -> bool {
+    matches!(
+        name,
+        "CARGO_MANIFEST_DIR"
+            | "CARGO_MANIFEST_PATH"
+            | "CARGO_CRATE_NAME"
+            | "CARGO_BIN_NAME"
+            | "CARGO_PRIMARY_PACKAGE"
+            | "CARGO_TARGET_TMPDIR"
+    ) || name.starts_with("CARGO_PKG_")
+        || name.starts_with("CARGO_BIN_EXE_")
 }
 
 /// A filesystem mirror holding the freshly built provider as `expel/expel` `PROVIDER_VERSION`,
