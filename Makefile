@@ -23,11 +23,11 @@ demo: check-terraform build ## Start the sandbox, apply examples/quickstart, pri
 	scripts/demo.sh
 
 test: check-terraform fmt-check lint ## Format check, clippy, unit and acceptance tests, then the fault profile
-	$(CARGO) test --workspace --all-targets
-	CARGO=$(CARGO) scripts/test-faults.sh
+	env -u SANDBOX_FAULTS $(CARGO) test --workspace --all-targets
+	CARGO="$(CARGO)" scripts/test-faults.sh
 
 test-faults: check-terraform ## The resources' lifecycle tests again under every sandbox fault at once
-	CARGO=$(CARGO) scripts/test-faults.sh
+	CARGO="$(CARGO)" scripts/test-faults.sh
 
 unit: ## Unit tests of the provider crate only
 	$(CARGO) test -p terraform-provider-expel

@@ -3,6 +3,7 @@
 //! where it can be known at plan time — nothing is written.
 
 use expel_acceptance_tests::harness::{Credentials, Target, Workspace};
+use expel_acceptance_tests::sandbox::Seed;
 
 /// How a case changes the environment of the embedded sandbox's secret login.
 enum Env {
@@ -41,6 +42,13 @@ const LIST: &str = r#"resource "expel_context_list" "l" {
 const SP: &str = r#"data "expel_service_principal" "g" {
   client_id = "00000003-0000-0000-c000-000000000000"
 }"#;
+
+/// `text` with `{expel}`, `{custom}` and `{expel_sp}` replaced by the sandbox's seed.
+fn fill(text: &str, seed: &Seed) -> String {
+    text.replace("{expel_sp}", &seed.expel_app_service_principal_id)
+        .replace("{expel}", &seed.expel_app_client_id)
+        .replace("{custom}", &seed.custom_app_client_id)
+}
 
 fn plan(
     name: &'static str,
@@ -475,11 +483,7 @@ fn every_bad_input_fails_naming_the_setting_and_the_fix_before_any_write() {
             Env::Keep | Env::CredentialsNone => {}
         }
         workspace.replace_env(env);
-        let fill = |text: &str| {
-            text.replace("{expel_sp}", &seed.expel_app_service_principal_id)
-                .replace("{expel}", &seed.expel_app_client_id)
-                .replace("{custom}", &seed.custom_app_client_id)
-        };
+        let fill = |text: &str| fill(text, &seed);
         workspace.config(&format!("provider \"expel\" {{}}\n{}\n", fill(case.config)));
         let outcome = match case.import {
             Some((address, id)) => {
@@ -598,11 +602,7 @@ fn an_identity_lacking_each_graph_permission_is_told_which_to_grant_and_nothing_
         }
         let before = sandbox.state();
         let workspace = Workspace::new(target.environment(Credentials::Secret));
-        let config = case
-            .config
-            .replace("{expel_sp}", &seed.expel_app_service_principal_id)
-            .replace("{expel}", &seed.expel_app_client_id)
-            .replace("{custom}", &seed.custom_app_client_id);
+        let config = fill(case.config, &seed);
         workspace.config(&format!("provider \"expel\" {{}}\n{config}\n"));
         workspace.init();
         let outcome = match case.command {

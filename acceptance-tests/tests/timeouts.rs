@@ -6,7 +6,6 @@ use expel_acceptance_tests::sandbox::{Faults, Sandbox};
 
 const ROLE_ASSIGNMENTS: &str = "POST /v1.0/roleManagement/directory/roleAssignments";
 const CONTEXT_DELETE: &str = "DELETE /api/v2/context_variables/{id}";
-const CONTEXT_UPDATE: &str = "PATCH /api/v2/context_variables/{id}";
 const ROLE_ASSIGNMENT_READ: &str = "GET /v1.0/roleManagement/directory/roleAssignments/{id}";
 
 fn role_assignment(principal: &str, timeouts: &str) -> String {
@@ -204,27 +203,77 @@ fn a_delete_failing_past_its_timeout_keeps_the_list_in_state_until_it_succeeds()
     assert_eq!(lists(sandbox), 0);
 }
 
+/// One of each resource, each with `timeouts` as given.
+fn every_resource(client_id: &str, principal: &str, timeouts: &str) -> String {
+    format!(
+        r#"provider "expel" {{}}
+
+resource "expel_remediation_permissions" "reset" {{
+  client_id   = "{client_id}"
+  remediation = "reset_credentials"
+{timeouts}
+}}
+
+resource "expel_role_assignment" "admin" {{
+  principal_id = "{principal}"
+  role         = "User Administrator"
+{timeouts}
+}}
+
+resource "expel_context_list" "never_reset" {{
+  name         = "Never reset"
+  context_type = "username"
+  values       = ["breakglass@contoso.com"]
+{timeouts}
+}}
+"#
+    )
+}
+
 #[test]
-fn changing_only_the_timeouts_writes_nothing() {
+fn changing_only_the_timeouts_updates_state_and_writes_nothing() {
     let target = Target::from_env();
     let Some(sandbox) = target.sandbox() else {
         return;
     };
-    let workspace = Workspace::new(target.environment(Credentials::None));
-    workspace.config(&never_reset(""));
+    let seed = sandbox.seed().clone();
+    let workspace = Workspace::new(target.environment(Credentials::Secret));
+    let client_id = seed.expel_app_client_id.as_str();
+    let principal = seed.expel_app_service_principal_id.as_str();
+    workspace.config(&every_resource(client_id, principal, ""));
     workspace.init();
     workspace.apply();
-    workspace.config(&never_reset(
+    workspace.config(&every_resource(
+        client_id,
+        principal,
         "  timeouts {\n    create = \"20m\"\n    update = \"1h30m\"\n  }",
     ));
     sandbox.reset_stats();
 
+    let plan = workspace.assert_plan_changes().text();
+    assert!(
+        plan.contains("Plan: 0 to add, 3 to change, 0 to destroy"),
+        "{plan}"
+    );
     workspace.apply();
 
-    assert_eq!(sandbox.stats().count(CONTEXT_UPDATE), 0);
-    assert_eq!(
-        workspace.resource("expel_context_list.never_reset")["timeouts"][0]["update"],
-        "1h30m"
-    );
+    let writes: Vec<_> = sandbox
+        .stats()
+        .requests
+        .into_iter()
+        .filter(|(route, _)| !route.starts_with("GET") && !route.contains("/oauth2/"))
+        .collect();
+    assert!(writes.is_empty(), "a timeouts-only change wrote {writes:?}");
+    for address in [
+        "expel_remediation_permissions.reset",
+        "expel_role_assignment.admin",
+        "expel_context_list.never_reset",
+    ] {
+        assert_eq!(
+            workspace.resource(address)["timeouts"][0]["update"],
+            "1h30m",
+            "{address}"
+        );
+    }
     workspace.assert_plan_empty();
 }

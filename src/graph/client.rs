@@ -13,7 +13,7 @@ use url::Url;
 use super::auth::TokenSource;
 use super::error::{classify, GraphError};
 use crate::http::{
-    parse_retry_after, receive, route_template, Attempts, Received, RetryPolicy, Verdict,
+    deadline, parse_retry_after, receive, route_template, Attempts, Received, RetryPolicy, Verdict,
 };
 
 /// A Microsoft Graph v1.0 client bound to one tenant's token source.
@@ -90,7 +90,7 @@ impl GraphClient {
             );
             let started = Instant::now();
             let outcome = self
-                .attempt(&method, &url, body, &client_request_id)
+                .attempt(&attempts, &method, &url, body, &client_request_id)
                 .instrument(span.clone())
                 .await;
             let elapsed_ms = started.elapsed().as_millis() as u64;
@@ -103,6 +103,7 @@ impl GraphClient {
                         debug!(status = status.as_u16(), request_id = ?request_id, duration_ms = elapsed_ms, "graph response")
                     });
                     if status.is_success() {
+                        attempts.answered();
                         return Ok(received.body);
                     }
                     if status == StatusCode::UNAUTHORIZED && !refreshed {
@@ -159,16 +160,19 @@ impl GraphClient {
 
     async fn attempt(
         &self,
+        attempts: &Attempts,
         method: &Method,
         url: &Url,
         body: Option<&serde_json::Value>,
         client_request_id: &str,
     ) -> Result<Received, AttemptError> {
+        deadline::waiting_for(|| "Microsoft Entra ID to issue an access token".to_owned());
         let token = self
             .tokens
             .token()
             .await
             .map_err(|err| AttemptError::Auth(err.to_string()))?;
+        attempts.awaiting_answer();
         let mut request = self
             .http
             .request(method.clone(), url.clone())

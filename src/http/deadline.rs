@@ -44,7 +44,8 @@ pub async fn within<F: Future>(limit: Duration, work: F) -> Result<F::Output, El
     }
 }
 
-/// Records what the current operation is waiting for now (a no-op outside [`within`]).
+/// Records what the current operation is waiting for now; an empty string means nothing in
+/// particular (a no-op outside [`within`]).
 pub fn waiting_for(what: impl FnOnce() -> String) {
     let _ = WAITING_FOR.try_with(|breadcrumb| *lock(breadcrumb) = what());
 }
@@ -95,7 +96,7 @@ mod tests {
     }
 
     #[test]
-    fn breadcrumbs_outside_an_operation_are_ignored() {
+    fn breadcrumbs_outside_an_operation_do_not_panic() {
         waiting_for(|| "nothing".into());
     }
 }

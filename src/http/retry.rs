@@ -54,7 +54,7 @@ pub struct Attempts {
     service: &'static str,
     /// The request, e.g. `POST /v1.0/roleManagement/directory/roleAssignments`.
     request: String,
-    backoff: Box<dyn Iterator<Item = Duration> + Send>,
+    backoff: Box<dyn Iterator<Item = Duration> + Send + Sync>,
     started: Instant,
     made: usize,
 }
@@ -86,12 +86,22 @@ impl Attempts {
     /// Records that an attempt is about to be made.
     pub fn begin(&mut self) {
         self.made += 1;
+        self.awaiting_answer();
+    }
+
+    /// Notes that the operation now waits for this attempt's answer.
+    pub fn awaiting_answer(&self) {
         deadline::waiting_for(|| {
             format!(
                 "{} to answer {} (attempt {})",
                 self.service, self.request, self.made
             )
         });
+    }
+
+    /// Notes that the call has its answer, so a later timeout never blames it.
+    pub fn answered(&self) {
+        deadline::waiting_for(String::new);
     }
 
     /// Time left before the deadline.

@@ -23,6 +23,7 @@ use crate::graph::{
     AppRoleAssignment, GraphClient, GraphError, RequiredResourceAccess, ResourceAccess,
     ServicePrincipal,
 };
+use crate::http::deadline;
 use crate::provider::diagnostics::graph_error;
 use crate::provider::ProviderData;
 use crate::remediation::{ApplicationType, Remediation};
@@ -297,6 +298,9 @@ impl RemediationPermissionsResource {
         declare: bool,
     ) -> Result<(), DeclareError> {
         let lock = self.data.application_lock(client_id);
+        deadline::waiting_for(|| {
+            format!("another edit of app registration {client_id} in this run to finish (edits of one registration take turns)")
+        });
         let mut last_write = lock.lock().await;
         let application = graph
             .find_application_by_app_id(client_id)
@@ -859,9 +863,14 @@ impl Resource for RemediationPermissionsResource {
             }
         }
         if replace.is_empty() {
-            // Same object: keep the user's spelling of the client id but nothing else changes.
-            let client_id = planned.client_id.clone();
-            planned = State { client_id, ..prior };
+            // Same object: keep the user's spelling of the client id and the configured
+            // timeouts; nothing else changes.
+            let (client_id, timeouts) = (planned.client_id.clone(), planned.timeouts.clone());
+            planned = State {
+                client_id,
+                timeouts,
+                ..prior
+            };
         } else {
             planned.id = Value::Unknown;
             planned.service_principal_id = Value::Unknown;
@@ -913,7 +922,8 @@ impl Resource for RemediationPermissionsResource {
         private: Private,
         _meta: ValueEmpty,
     ) -> Option<(Option<State>, Private)> {
-        // Every argument forces replacement; only the client id's letter case can get here.
+        // Every argument forces replacement; only the client id's letter case or the
+        // timeouts can change here, and neither is sent to Graph.
         Some((planned, private))
     }
 

@@ -504,7 +504,8 @@ impl Resource for RoleAssignmentResource {
         private: Private,
         _meta: ValueEmpty,
     ) -> Option<(Option<State>, Private)> {
-        // Only reached when `role` changes between two forms of the same role: nothing to do.
+        // Only reached when `role` changes between two forms of the same role, or the timeouts
+        // change: nothing to send.
         Some((planned, private))
     }
 

@@ -129,6 +129,7 @@ impl WorkbenchClient {
                         )
                     });
                     if status.is_success() {
+                        attempts.answered();
                         return Ok(received.body);
                     }
                     let verdict = match status {

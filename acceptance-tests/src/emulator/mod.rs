@@ -28,6 +28,10 @@ use serde::{Deserialize, Serialize};
 
 pub use world::{Seed, World};
 
+/// How many request URIs and issued tokens the sandbox keeps (far more than a test makes),
+/// so a long-running `expel-sandbox` does not grow without bound.
+const MAX_RECORDED: usize = 100_000;
+
 /// Faults the sandbox injects into Graph, Workbench (and, at half the rate, token) requests.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(default)]
@@ -213,17 +217,20 @@ impl Inner {
     }
 
     fn record_issued_access_token(&self, token: &str) {
-        self.issued_access_tokens
+        let mut tokens = self
+            .issued_access_tokens
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(token.to_owned());
+            .unwrap_or_else(|p| p.into_inner());
+        if tokens.len() < MAX_RECORDED {
+            tokens.push(token.to_owned());
+        }
     }
 
     fn record_request_uri(&self, uri: String) {
-        self.request_uris
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(uri);
+        let mut uris = self.request_uris.lock().unwrap_or_else(|p| p.into_inner());
+        if uris.len() < MAX_RECORDED {
+            uris.push(uri);
+        }
     }
 
     fn oidc_issuer(&self) -> String {
@@ -364,11 +371,6 @@ impl Sandbox {
     /// Requests counted since start or the last reset.
     pub fn stats(&self) -> Stats {
         self.shared.stats()
-    }
-
-    /// The faults in force.
-    pub fn faults(&self) -> Faults {
-        self.shared.faults()
     }
 
     /// How long new objects stay invisible and deleted ones stay listed.

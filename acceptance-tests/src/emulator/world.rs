@@ -465,18 +465,13 @@ impl World {
     /// Adds a custom app registration named `name`, owned by `owner` (a service principal
     /// id), with no API permissions, and its service principal, both visible at once.
     pub fn add_custom_app(&mut self, name: &str, owner: &str) -> CustomApp {
+        let client_id = guid();
+        let service_principal_id = self.add_sp(&client_id, name, Vec::new());
         let app = CustomApp {
-            client_id: guid(),
+            client_id,
             object_id: guid(),
-            service_principal_id: guid(),
+            service_principal_id,
         };
-        self.service_principals.push(ServicePrincipal {
-            id: app.service_principal_id.clone(),
-            app_id: app.client_id.clone(),
-            display_name: name.into(),
-            app_roles: Vec::new(),
-            life: Life::now(),
-        });
         self.applications.push(Application {
             id: app.object_id.clone(),
             app_id: app.client_id.clone(),

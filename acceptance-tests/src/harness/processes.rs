@@ -136,11 +136,6 @@ impl ProviderWatch {
         sample(root, &self.peaks);
     }
 
-    /// Every provider process seen so far.
-    pub fn pids(&self) -> Vec<u32> {
-        self.peaks().keys().copied().collect()
-    }
-
     /// Peak resident memory in KiB of each provider process seen so far, by pid (0 when it
     /// was seen but its memory could not be read).
     pub fn peaks(&self) -> BTreeMap<u32, u64> {

@@ -7,11 +7,10 @@ use std::collections::BTreeSet;
 
 use expel_acceptance_tests::harness::Workspace;
 use expel_acceptance_tests::sandbox::world::CustomApp;
+pub use expel_acceptance_tests::sandbox::world::{EXCHANGE_APP_ID, GRAPH_APP_ID};
 use expel_acceptance_tests::sandbox::Sandbox;
 use serde_json::Value;
 
-pub const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
-pub const EXCHANGE_APP_ID: &str = "00000002-0000-0ff1-ce00-000000000000";
 pub const USER_READ_WRITE_ALL: &str = "741f803b-c850-494e-b5df-cde7c675a1ca";
 pub const EXCHANGE_MANAGE_AS_APP: &str = "dc50a0fb-09a3-484d-be87-e023b12c6440";
 /// The delegated permission seeded on the sandbox's custom app, which no resource owns.
