@@ -26,7 +26,7 @@ test: check-terraform fmt-check lint ## Format check, clippy, unit and acceptanc
 	env -u SANDBOX_FAULTS $(CARGO) test --workspace --all-targets
 	CARGO="$(CARGO)" scripts/test-faults.sh
 
-test-faults: check-terraform ## The resources' lifecycle tests again under every sandbox fault at once
+test-faults: check-terraform ## The acceptance suite again under every sandbox fault at once (SANDBOX_FAULTS=hostile)
 	CARGO="$(CARGO)" scripts/test-faults.sh
 
 unit: ## Unit tests of the provider crate only

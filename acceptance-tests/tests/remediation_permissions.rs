@@ -301,6 +301,7 @@ fn tenant_without_exchange_online_gets_an_error_saying_how_to_fix_it() {
         return;
     };
     sandbox.remove_exchange_service_principal();
+    target.settle();
     let seed = sandbox.seed().clone();
     let workspace = Workspace::new(target.environment(Credentials::Secret));
     workspace.config(&config(&[permissions(

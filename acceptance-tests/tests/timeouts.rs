@@ -128,6 +128,9 @@ fn a_refresh_waiting_past_its_timeout_names_the_request() {
     ));
     workspace.init();
     workspace.apply();
+    // Under a fault profile the new assignment is first invisible: let it replicate, so the
+    // only wait left is the slow answer.
+    target.settle();
     sandbox.set_faults(on_route(
         ROLE_ASSIGNMENT_READ,
         Faults {
