@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use common::{assert_tenant_clean, assert_tenant_matches, Tenant};
 use expel_acceptance_tests::harness::processes::{self, ProviderWatch};
-use expel_acceptance_tests::harness::{Credentials, Outcome, Target, Workspace};
+use expel_acceptance_tests::harness::{Credentials, Target, Workspace};
 use expel_acceptance_tests::sandbox::{Faults, SandboxConfig};
 
 /// The most resident memory one provider process may reach during the apply. Measured peaks
@@ -52,12 +52,7 @@ fn fifty_two_resources_at_parallelism_twenty_lose_no_update_and_duplicate_nothin
     let peaks = watch.finish();
     let output = workspace.spawned_output();
     assert!(status.success(), "apply failed ({status}):\n{output}");
-    Outcome {
-        code: 0,
-        stdout: output,
-        stderr: String::new(),
-    }
-    .assert_no_backtrace();
+    workspace.spawned_outcome(status).assert_no_backtrace();
     println!(
         "apply of {} resources at parallelism 20 took {:?}",
         tenant.resource_count(),

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use common::{assert_tenant_clean, assert_tenant_matches, orphans, Tenant, Tracked};
 use expel_acceptance_tests::harness::processes::{self, ProviderWatch};
-use expel_acceptance_tests::harness::{Credentials, Outcome, Target, Workspace};
+use expel_acceptance_tests::harness::{Credentials, Target, Workspace};
 use expel_acceptance_tests::sandbox::{Faults, SandboxConfig};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -91,12 +91,7 @@ fn interrupted_apply(workspace: &Workspace, round: usize, stop: Stop, delay: Dur
         !output.contains("Error acquiring the state lock"),
         "round {round}: a killed run left the state locked:\n{output}"
     );
-    Outcome {
-        code: status.code().unwrap_or(-1),
-        stdout: output.clone(),
-        stderr: String::new(),
-    }
-    .assert_no_backtrace();
+    workspace.spawned_outcome(status).assert_no_backtrace();
     if stop != Stop::Kill {
         assert!(
             lingering.is_empty(),

@@ -181,6 +181,16 @@ impl Workspace {
         std::fs::read_to_string(self.spawned_log()).unwrap_or_default()
     }
 
+    /// The last [`Workspace::spawn`]ed command as an [`Outcome`], once it ended with `status`
+    /// (its standard error is in `stdout`: both went to one log).
+    pub fn spawned_outcome(&self, status: std::process::ExitStatus) -> Outcome {
+        Outcome {
+            code: status.code().unwrap_or(-1),
+            stdout: self.spawned_output(),
+            stderr: String::new(),
+        }
+    }
+
     fn spawned_log(&self) -> PathBuf {
         self.path().join("spawned.log")
     }
