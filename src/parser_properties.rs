@@ -525,6 +525,7 @@ static GRAPH: LazyLock<GraphClient> = LazyLock::new(|| {
     let tokens = TokenSource::new(settings, http.clone()).expect("a token source");
     let endpoint = Url::parse(GRAPH_ENDPOINT).expect("a URL");
     GraphClient::new(http, &endpoint, Arc::new(tokens), RetryPolicy::default())
+        .expect("an https endpoint is a base")
 });
 
 static WORKBENCH: LazyLock<WorkbenchClient> = LazyLock::new(|| {
@@ -537,6 +538,7 @@ static WORKBENCH: LazyLock<WorkbenchClient> = LazyLock::new(|| {
         None,
         RetryPolicy::default(),
     )
+    .expect("an https URL is a base")
 });
 
 fn origin_of(url: &str) -> url::Origin {

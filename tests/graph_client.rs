@@ -33,7 +33,7 @@ async fn throttled_request_waits_for_retry_after_then_succeeds() {
         .get_service_principal("a")
         .await
         .expect("retried after 429");
-    assert_eq!(found.id, "a");
+    assert_eq!(found.expect("found").id, "a");
     let requests = server.api_requests();
     assert_eq!(requests.len(), 2);
     let waited = requests[1].at.duration_since(requests[0].at);
@@ -236,4 +236,130 @@ async fn delete_of_a_missing_object_is_done() {
         .delete_role_assignment("gone")
         .await
         .expect("404 on delete is success");
+}
+
+#[tokio::test]
+async fn a_server_error_with_retry_after_is_retried_after_that_wait() {
+    let server = ScriptedServer::start(|_, n| match n {
+        0 => Reply::json(
+            503,
+            json!({"error": {"code": "serviceNotAvailable", "message": "busy"}}),
+        )
+        .header("Retry-After", "1"),
+        _ => Reply::json(200, sp("a")),
+    })
+    .await;
+    server
+        .graph(quick_retry())
+        .get_service_principal("a")
+        .await
+        .expect("retried after 503");
+    let requests = server.api_requests();
+    assert_eq!(requests.len(), 2);
+    let waited = requests[1].at.duration_since(requests[0].at);
+    assert!(
+        waited >= std::time::Duration::from_millis(950),
+        "{waited:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_429_holds_back_every_request_to_its_route_until_retry_after_passes() {
+    let server = ScriptedServer::start(|_, n| match n {
+        0 => Reply::json(
+            429,
+            json!({"error": {"code": "TooManyRequests", "message": "slow down"}}),
+        )
+        .header("Retry-After", "1"),
+        _ => Reply::json(200, json!({"value": []})),
+    })
+    .await;
+    let graph = server.graph(quick_retry());
+    let first = {
+        let graph = graph.clone();
+        tokio::spawn(async move { graph.find_application_by_app_id("a").await })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // Another resource looks up another app on the same route while the first is held.
+    graph.find_application_by_app_id("b").await.unwrap();
+    first.await.unwrap().unwrap();
+    let requests = server.api_requests();
+    assert_eq!(requests.len(), 3);
+    for later in &requests[1..] {
+        let after = later.at.duration_since(requests[0].at);
+        assert!(
+            after >= std::time::Duration::from_millis(950),
+            "a request went out {after:?} after the 429"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_grant_for_a_principal_that_is_still_replicating_is_sent_again_until_it_lands() {
+    let server = ScriptedServer::start(|_, n| match n {
+        0 | 1 => not_found(),
+        _ => Reply::json(
+            201,
+            json!({"id": "41W1zT6z1U-kJxf62svfp1HFE8pMZhxDun-ThPczmJE", "appRoleId": "r", "principalId": "p", "resourceId": "g"}),
+        ),
+    })
+    .await;
+    let grant = server
+        .graph(quick_retry())
+        .grant_app_role("p", "g", "r")
+        .await
+        .expect("granted once the principal replicated");
+    assert_eq!(grant.id, "41W1zT6z1U-kJxf62svfp1HFE8pMZhxDun-ThPczmJE");
+    assert_eq!(server.api_requests().len(), 3);
+}
+
+#[tokio::test]
+async fn a_role_is_read_by_its_template_id_not_filtered_by_it() {
+    let template = "fe930be7-5e62-47db-91af-98c3a49a38b1";
+    let server = ScriptedServer::start(move |_, _| {
+        Reply::json(
+            200,
+            json!({"id": template, "templateId": template, "displayName": "User Administrator"}),
+        )
+    })
+    .await;
+    let role = server
+        .graph(quick_retry())
+        .get_role_definition(template)
+        .await
+        .unwrap()
+        .expect("found");
+    assert_eq!(role.display_name, "User Administrator");
+    assert_eq!(
+        server.api_requests()[0].path_and_query,
+        format!("/v1.0/roleManagement/directory/roleDefinitions/{template}")
+    );
+}
+
+#[tokio::test]
+async fn path_segments_are_percent_encoded() {
+    let server = ScriptedServer::start(|_, _| not_found()).await;
+    let found = server
+        .graph(quick_retry())
+        .get_service_principal("a b/c")
+        .await
+        .unwrap();
+    assert!(found.is_none());
+    assert_eq!(
+        server.api_requests()[0].path_and_query,
+        "/v1.0/servicePrincipals/a%20b%2Fc"
+    );
+}
+
+#[tokio::test]
+async fn filters_encode_spaces_as_percent_20() {
+    let server = ScriptedServer::start(|_, _| Reply::json(200, json!({"value": []}))).await;
+    server
+        .graph(quick_retry())
+        .find_service_principal_by_app_id("x")
+        .await
+        .unwrap();
+    let query = server.api_requests()[0].path_and_query.clone();
+    assert!(query.contains("appId%20eq%20%27x%27"), "{query}");
+    assert!(!query.contains('+'), "{query}");
 }

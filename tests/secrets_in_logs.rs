@@ -63,7 +63,8 @@ async fn trace_logs_hold_no_secret_token_or_api_key() {
         SecretString::from(API_KEY.to_string()),
         None,
         quick_retry(),
-    );
+    )
+    .unwrap();
     let _ = workbench.list_context_lists().await;
 
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();

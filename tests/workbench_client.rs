@@ -19,6 +19,7 @@ fn client(server: &ScriptedServer, org: Option<&str>) -> WorkbenchClient {
         org.map(str::to_owned),
         quick_retry(),
     )
+    .unwrap()
 }
 
 fn variable(id: &str, name: &str) -> serde_json::Value {

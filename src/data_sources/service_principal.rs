@@ -184,11 +184,13 @@ async fn granted_roles(
     sp: &ServicePrincipal,
 ) -> Result<Vec<GrantedAppRole>, GraphError> {
     let grants = graph.list_app_role_assignments(&sp.id, None).await?;
+    // A grant's resource that is gone (deleted since) contributes no role names.
     let mut resources: BTreeMap<String, ServicePrincipal> = BTreeMap::new();
     for grant in &grants {
         if !resources.contains_key(&grant.resource_id) {
-            let resource = graph.get_service_principal(&grant.resource_id).await?;
-            resources.insert(grant.resource_id.clone(), resource);
+            if let Some(resource) = graph.get_service_principal(&grant.resource_id).await? {
+                resources.insert(grant.resource_id.clone(), resource);
+            }
         }
     }
     let mut roles: Vec<GrantedAppRole> = grants

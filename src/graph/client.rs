@@ -13,7 +13,8 @@ use url::Url;
 use super::auth::TokenSource;
 use super::error::{classify, GraphError};
 use crate::http::{
-    deadline, parse_retry_after, receive, route_template, Attempts, Received, RetryPolicy, Verdict,
+    deadline, parse_retry_after, receive, route_template, Attempts, BaseUrl, NotABase, Received,
+    RetryPolicy, Throttle, Verdict,
 };
 
 /// A Microsoft Graph v1.0 client bound to one tenant's token source.
@@ -21,9 +22,10 @@ use crate::http::{
 pub struct GraphClient {
     http: reqwest::Client,
     /// `<graph endpoint>/v1.0/`
-    base: Url,
+    base: BaseUrl,
     tokens: Arc<TokenSource>,
     retry: RetryPolicy,
+    throttle: Arc<Throttle>,
 }
 
 /// One page of a Graph collection.
@@ -42,27 +44,22 @@ impl GraphClient {
         graph_endpoint: &Url,
         tokens: Arc<TokenSource>,
         retry: RetryPolicy,
-    ) -> Self {
-        let mut base = graph_endpoint.clone();
-        base.set_path(&format!(
-            "{}/v1.0/",
-            graph_endpoint.path().trim_end_matches('/')
-        ));
-        base.set_query(None);
-        Self {
+    ) -> Result<Self, NotABase> {
+        let endpoint = BaseUrl::new(graph_endpoint)?;
+        let base = BaseUrl::new(&endpoint.join(&["v1.0"], &[]))?;
+        Ok(Self {
             http,
             base,
             tokens,
             retry,
-        }
+            throttle: Arc::default(),
+        })
     }
 
-    /// The URL of a v1.0 path such as `servicePrincipals/{id}`.
-    pub(crate) fn url(&self, path: &str) -> Url {
-        // Paths are built from validated ids; `join` keeps the v1.0 prefix.
-        self.base
-            .join(path.trim_start_matches('/'))
-            .unwrap_or_else(|_| self.base.clone())
+    /// The URL of a v1.0 path such as `["servicePrincipals", id]`, each segment
+    /// percent-encoded, with `query` pairs such as `("$filter", …)`.
+    pub(crate) fn url(&self, segments: &[&str], query: &[(&str, &str)]) -> Url {
+        self.base.join(segments, query)
     }
 
     /// Sends one logical request, retrying what is transient, and returns a success answer.
@@ -75,10 +72,11 @@ impl GraphClient {
         permission: &'static str,
     ) -> Result<bytes::Bytes, GraphError> {
         let route = route_template(url.path());
-        let mut attempts =
-            Attempts::new(&self.retry, "Microsoft Graph", format!("{method} {route}"));
+        let request = format!("{method} {route}");
+        let mut attempts = Attempts::new(&self.retry, "Microsoft Graph", request.clone());
         let mut refreshed = false;
         loop {
+            self.throttle.pass(&route, &request).await;
             attempts.begin();
             let client_request_id = uuid::Uuid::new_v4().to_string();
             let span = tracing::debug_span!(
@@ -121,11 +119,10 @@ impl GraphClient {
                         client_request_id,
                         permission,
                     );
-                    let verdict = match status.as_u16() {
-                        429 => Verdict::Throttled(retry_after),
-                        500 | 502 | 503 | 504 => Verdict::Transient,
-                        _ => Verdict::Final,
-                    };
+                    let verdict = Verdict::for_status(status.as_u16(), retry_after);
+                    if let Some(wait) = verdict.retry_after() {
+                        self.throttle.hold(&route, wait);
+                    }
                     (verdict, error)
                 }
                 Err(AttemptError::Auth(message)) => {
@@ -133,7 +130,7 @@ impl GraphClient {
                 }
                 Err(AttemptError::Connection(message)) => {
                     span.in_scope(|| debug!(duration_ms = elapsed_ms, error = %message, "graph connection failed"));
-                    (Verdict::Transient, GraphError::Transient(message))
+                    (Verdict::Transient(None), GraphError::Transient(message))
                 }
             };
             match attempts.next_delay(verdict) {
@@ -148,7 +145,7 @@ impl GraphClient {
                 }
                 None => {
                     return Err(match (verdict, error) {
-                        (Verdict::Transient, GraphError::Unexpected(message)) => {
+                        (Verdict::Transient(_), GraphError::Unexpected(message)) => {
                             GraphError::Transient(message)
                         }
                         (_, error) => error,
@@ -220,10 +217,11 @@ impl GraphClient {
         let url = Url::parse(link).map_err(|err| {
             GraphError::Unexpected(format!("bad @odata.nextLink {link:?}: {err}"))
         })?;
-        if url.origin() != self.base.origin() {
+        let base = self.base.as_url();
+        if url.origin() != base.origin() {
             return Err(GraphError::Unexpected(format!(
                 "@odata.nextLink {link:?} leaves the Graph endpoint {}",
-                self.base.origin().ascii_serialization()
+                base.origin().ascii_serialization()
             )));
         }
         Ok(url)

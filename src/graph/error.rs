@@ -34,6 +34,16 @@ pub enum GraphError {
     /// No token could be obtained from Microsoft Entra ID.
     #[error("could not obtain a Microsoft Entra ID token: {0}")]
     Authentication(String),
+    /// An object a write references stayed invisible for the whole replication window.
+    #[error("{object} still did not exist after waiting {waited_s} s for Microsoft Entra ID to replicate it: {failure}")]
+    NotReplicated {
+        /// The object, e.g. `service principal 3f2a…`.
+        object: String,
+        /// How long the provider waited, in seconds.
+        waited_s: u64,
+        /// The last answer.
+        failure: ApiFailure,
+    },
     /// Any other unexpected answer (including one we could not decode).
     #[error("unexpected answer from Microsoft Graph: {0}")]
     Unexpected(String),
@@ -48,6 +58,35 @@ impl GraphError {
     /// True when the object already exists.
     pub fn is_already_exists(&self) -> bool {
         matches!(self, GraphError::AlreadyExists(_))
+    }
+
+    /// True when a write was refused because an object it references (`id`) does not exist
+    /// (yet): Graph answers 404, or 400 "Resource '<id>' does not exist…" for role assignments.
+    pub fn is_missing_reference(&self, id: &str) -> bool {
+        match self {
+            GraphError::NotFound(_) => true,
+            GraphError::BadRequest(failure) => {
+                let message = failure.message.to_ascii_lowercase();
+                message.contains("does not exist") && message.contains(&id.to_ascii_lowercase())
+            }
+            _ => false,
+        }
+    }
+
+    /// The Graph answer behind this error, if there was one.
+    pub fn failure(&self) -> Option<&ApiFailure> {
+        match self {
+            GraphError::NotFound(f)
+            | GraphError::AlreadyExists(f)
+            | GraphError::BadRequest(f)
+            | GraphError::Unauthorized(f)
+            | GraphError::Throttled(f)
+            | GraphError::Forbidden { failure: f, .. }
+            | GraphError::NotReplicated { failure: f, .. } => Some(f),
+            GraphError::Transient(_)
+            | GraphError::Authentication(_)
+            | GraphError::Unexpected(_) => None,
+        }
     }
 }
 
@@ -210,6 +249,34 @@ mod tests {
         let text = err.to_string();
         assert!(text.contains("AppRoleAssignment.ReadWrite.All"), "{text}");
         assert!(text.contains("request-id r-1"), "{text}");
+    }
+
+    #[test]
+    fn a_missing_principal_in_a_role_assignment_is_a_missing_reference() {
+        let principal = "3f2a6b1c-0d4e-4f5a-9b8c-7d6e5f4a3b2c";
+        let err = classify(
+            400,
+            &body("Request_BadRequest", &format!("Resource '{principal}' does not exist or one of its queried reference-property objects are not present.")),
+            None,
+            "c".into(),
+            "RoleManagement.ReadWrite.Directory",
+        );
+        assert!(err.is_missing_reference(principal), "{err:?}");
+    }
+
+    #[test]
+    fn a_missing_role_definition_is_not_a_missing_principal() {
+        let err = classify(
+            400,
+            &body(
+                "Request_BadRequest",
+                "The role definition 'fe930be7' does not exist.",
+            ),
+            None,
+            "c".into(),
+            "RoleManagement.ReadWrite.Directory",
+        );
+        assert!(!err.is_missing_reference("3f2a6b1c-0d4e-4f5a-9b8c-7d6e5f4a3b2c"));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub(crate) mod client;
+pub mod consistency;
 pub mod error;
 pub mod filter;
 pub mod types;
@@ -27,18 +28,13 @@ const EDIT_APP: &str =
 const ROLES: &str = "RoleManagement.ReadWrite.Directory";
 
 impl GraphClient {
-    fn url_with_filter(&self, path: &str, filter: &str) -> url::Url {
-        let mut url = self.url(path);
-        url.query_pairs_mut().append_pair("$filter", filter);
-        url
-    }
-
     /// Finds the service principal of an application by its appId.
     pub async fn find_service_principal_by_app_id(
         &self,
         app_id: &str,
     ) -> Result<Option<ServicePrincipal>, GraphError> {
-        let url = self.url_with_filter("servicePrincipals", &filter::eq("appId", app_id));
+        let filter = filter::eq("appId", app_id);
+        let url = self.url(&["servicePrincipals"], &[("$filter", &filter)]);
         Ok(self.list(url, READ).await?.into_iter().next())
     }
 
@@ -47,17 +43,20 @@ impl GraphClient {
         &self,
         display_name: &str,
     ) -> Result<Vec<ServicePrincipal>, GraphError> {
-        let url = self.url_with_filter(
-            "servicePrincipals",
-            &filter::eq("displayName", display_name),
-        );
+        let filter = filter::eq("displayName", display_name);
+        let url = self.url(&["servicePrincipals"], &[("$filter", &filter)]);
         self.list(url, READ).await
     }
 
-    /// Reads a service principal by object id.
-    pub async fn get_service_principal(&self, id: &str) -> Result<ServicePrincipal, GraphError> {
-        self.get(self.url(&format!("servicePrincipals/{id}")), READ)
-            .await
+    /// Reads a service principal by object id (`None` when Graph answers 404).
+    pub async fn get_service_principal(
+        &self,
+        id: &str,
+    ) -> Result<Option<ServicePrincipal>, GraphError> {
+        found(
+            self.get(self.url(&["servicePrincipals", id], &[]), READ)
+                .await,
+        )
     }
 
     /// Lists the grants made on a resource service principal.
@@ -65,31 +64,33 @@ impl GraphClient {
         &self,
         resource_sp_id: &str,
     ) -> Result<Vec<AppRoleAssignment>, GraphError> {
-        self.list(
-            self.url(&format!(
-                "servicePrincipals/{resource_sp_id}/appRoleAssignedTo"
-            )),
-            READ,
-        )
-        .await
+        let url = self.url(
+            &["servicePrincipals", resource_sp_id, "appRoleAssignedTo"],
+            &[],
+        );
+        self.list(url, READ).await
     }
 
-    /// Lists the grants a client service principal holds, optionally only on one resource.
+    /// Lists the grants a client service principal holds, optionally only those on one
+    /// resource service principal (`resourceId` is the one documented filter of this list).
     pub async fn list_app_role_assignments(
         &self,
         client_sp_id: &str,
-        resource_sp_id: Option<&str>,
+        resource_sp_id: Option<uuid::Uuid>,
     ) -> Result<Vec<AppRoleAssignment>, GraphError> {
-        let path = format!("servicePrincipals/{client_sp_id}/appRoleAssignments");
+        let segments = ["servicePrincipals", client_sp_id, "appRoleAssignments"];
         let url = match resource_sp_id {
-            // Graph wants this GUID unquoted.
-            Some(resource) => self.url_with_filter(&path, &format!("resourceId eq {resource}")),
-            None => self.url(&path),
+            Some(resource) => {
+                let filter = filter::eq_guid("resourceId", resource);
+                self.url(&segments, &[("$filter", &filter)])
+            }
+            None => self.url(&segments, &[]),
         };
         self.list(url, READ).await
     }
 
-    /// Grants an app role (admin consent) to a client service principal.
+    /// Grants an app role (admin consent) to a client service principal, waiting out the
+    /// replication of a client service principal created moments ago.
     pub async fn grant_app_role(
         &self,
         principal_id: &str,
@@ -101,11 +102,18 @@ impl GraphClient {
             "resourceId": resource_sp_id,
             "appRoleId": app_role_id,
         });
-        let url = self.url(&format!(
-            "servicePrincipals/{resource_sp_id}/appRoleAssignedTo"
-        ));
-        let answer = self.send(Method::POST, url, Some(&body), GRANT).await?;
-        client::decode(&answer)
+        let url = self.url(
+            &["servicePrincipals", resource_sp_id, "appRoleAssignedTo"],
+            &[],
+        );
+        let what = format!("service principal {principal_id}");
+        consistency::write_referencing(principal_id, &what, || async {
+            let answer = self
+                .send(Method::POST, url.clone(), Some(&body), GRANT)
+                .await?;
+            client::decode(&answer)
+        })
+        .await
     }
 
     /// Revokes a grant. Absent grants count as revoked.
@@ -114,9 +122,15 @@ impl GraphClient {
         resource_sp_id: &str,
         assignment_id: &str,
     ) -> Result<(), GraphError> {
-        let url = self.url(&format!(
-            "servicePrincipals/{resource_sp_id}/appRoleAssignedTo/{assignment_id}"
-        ));
+        let url = self.url(
+            &[
+                "servicePrincipals",
+                resource_sp_id,
+                "appRoleAssignedTo",
+                assignment_id,
+            ],
+            &[],
+        );
         ignore_not_found(self.send(Method::DELETE, url, None, GRANT).await)
     }
 
@@ -125,14 +139,14 @@ impl GraphClient {
         &self,
         app_id: &str,
     ) -> Result<Option<Application>, GraphError> {
-        let url = self.url_with_filter("applications", &filter::eq("appId", app_id));
+        let filter = filter::eq("appId", app_id);
+        let url = self.url(&["applications"], &[("$filter", &filter)]);
         Ok(self.list(url, READ).await?.into_iter().next())
     }
 
-    /// Reads an application registration by object id.
-    pub async fn get_application(&self, id: &str) -> Result<Application, GraphError> {
-        self.get(self.url(&format!("applications/{id}")), READ)
-            .await
+    /// Reads an application registration by object id (`None` when Graph answers 404).
+    pub async fn get_application(&self, id: &str) -> Result<Option<Application>, GraphError> {
+        found(self.get(self.url(&["applications", id], &[]), READ).await)
     }
 
     /// Replaces an application's whole `requiredResourceAccess` list.
@@ -143,7 +157,7 @@ impl GraphClient {
         entries: &[RequiredResourceAccess],
     ) -> Result<(), GraphError> {
         let body = json!({ "requiredResourceAccess": entries });
-        let url = self.url(&format!("applications/{application_id}"));
+        let url = self.url(&["applications", application_id], &[]);
         self.send(Method::PATCH, url, Some(&body), EDIT_APP).await?;
         Ok(())
     }
@@ -153,26 +167,23 @@ impl GraphClient {
         &self,
         display_name: &str,
     ) -> Result<Option<RoleDefinition>, GraphError> {
-        let url = self.url_with_filter(
-            "roleManagement/directory/roleDefinitions",
-            &filter::eq("displayName", display_name),
-        );
+        let filter = filter::eq("displayName", display_name);
+        let url = self.url(ROLE_DEFINITIONS, &[("$filter", &filter)]);
         Ok(self.list(url, ROLES).await?.into_iter().next())
     }
 
-    /// Finds a directory role definition by template id.
-    pub async fn find_role_definition_by_template_id(
+    /// Reads a directory role definition by id; for built-in roles the id is the template id.
+    pub async fn get_role_definition(
         &self,
-        template_id: &str,
+        id: &str,
     ) -> Result<Option<RoleDefinition>, GraphError> {
-        let url = self.url_with_filter(
-            "roleManagement/directory/roleDefinitions",
-            &filter::eq("templateId", template_id),
-        );
-        Ok(self.list(url, ROLES).await?.into_iter().next())
+        let mut segments = ROLE_DEFINITIONS.to_vec();
+        segments.push(id);
+        found(self.get(self.url(&segments, &[]), ROLES).await)
     }
 
-    /// Assigns a directory role to a principal at a scope.
+    /// Assigns a directory role to a principal at a scope, waiting out the replication of a
+    /// principal created moments ago.
     pub async fn create_role_assignment(
         &self,
         role_definition_id: &str,
@@ -184,18 +195,22 @@ impl GraphClient {
             "principalId": principal_id,
             "directoryScopeId": directory_scope_id,
         });
-        let url = self.url("roleManagement/directory/roleAssignments");
-        let answer = self.send(Method::POST, url, Some(&body), ROLES).await?;
-        client::decode(&answer)
+        let url = self.url(ROLE_ASSIGNMENTS, &[]);
+        let what = format!("service principal {principal_id}");
+        consistency::write_referencing(principal_id, &what, || async {
+            let answer = self
+                .send(Method::POST, url.clone(), Some(&body), ROLES)
+                .await?;
+            client::decode(&answer)
+        })
+        .await
     }
 
     /// Reads a directory role assignment.
     pub async fn get_role_assignment(&self, id: &str) -> Result<RoleAssignment, GraphError> {
-        self.get(
-            self.url(&format!("roleManagement/directory/roleAssignments/{id}")),
-            ROLES,
-        )
-        .await
+        let mut segments = ROLE_ASSIGNMENTS.to_vec();
+        segments.push(id);
+        self.get(self.url(&segments, &[]), ROLES).await
     }
 
     /// Lists the directory role assignments of a principal.
@@ -203,17 +218,29 @@ impl GraphClient {
         &self,
         principal_id: &str,
     ) -> Result<Vec<RoleAssignment>, GraphError> {
-        let url = self.url_with_filter(
-            "roleManagement/directory/roleAssignments",
-            &filter::eq("principalId", principal_id),
-        );
+        let filter = filter::eq("principalId", principal_id);
+        let url = self.url(ROLE_ASSIGNMENTS, &[("$filter", &filter)]);
         self.list(url, ROLES).await
     }
 
     /// Removes a directory role assignment. Absent assignments count as removed.
     pub async fn delete_role_assignment(&self, id: &str) -> Result<(), GraphError> {
-        let url = self.url(&format!("roleManagement/directory/roleAssignments/{id}"));
+        let mut segments = ROLE_ASSIGNMENTS.to_vec();
+        segments.push(id);
+        let url = self.url(&segments, &[]);
         ignore_not_found(self.send(Method::DELETE, url, None, ROLES).await)
+    }
+}
+
+const ROLE_DEFINITIONS: &[&str] = &["roleManagement", "directory", "roleDefinitions"];
+const ROLE_ASSIGNMENTS: &[&str] = &["roleManagement", "directory", "roleAssignments"];
+
+/// A read answered 404 is `None`.
+fn found<T>(result: Result<T, GraphError>) -> Result<Option<T>, GraphError> {
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(err) if err.is_not_found() => Ok(None),
+        Err(err) => Err(err),
     }
 }
 

@@ -3,8 +3,13 @@
 
 pub mod deadline;
 pub mod retry;
+pub mod throttle;
 
 pub use retry::{parse_retry_after, Attempts, RetryPolicy, Verdict};
+pub use throttle::Throttle;
+
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use url::Url;
 
 /// Selects rustls' `ring` crypto provider for the process (idempotent).
 ///
@@ -85,18 +90,92 @@ pub fn connection_error(err: &reqwest::Error) -> String {
     text
 }
 
-/// Replaces ids in a path with `{id}` so logs group calls by route.
+/// Replaces ids in a path with `{id}` so logs, stats and throttling group calls by route.
 pub fn route_template(path: &str) -> String {
     path.split('/')
-        .map(|segment| {
-            if uuid::Uuid::parse_str(segment).is_ok() {
-                "{id}"
-            } else {
-                segment
-            }
-        })
+        .map(|segment| if is_id(segment) { "{id}" } else { segment })
         .collect::<Vec<_>>()
         .join("/")
+}
+
+/// A GUID, or an opaque id such as Graph's base64url grant and role assignment ids (long,
+/// URL-safe, with a digit: route names have none).
+fn is_id(segment: &str) -> bool {
+    uuid::Uuid::parse_str(segment).is_ok()
+        || segment.len() >= 16
+            && segment.bytes().any(|b| b.is_ascii_digit())
+            && segment
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Characters a query value keeps as they are; everything else is percent-encoded, a space
+/// as `%20` (never `+`, which some servers read as a plus sign).
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'$');
+
+/// An API base URL that paths can be appended to: `http(s)://host[:port]/prefix/`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BaseUrl(Url);
+
+/// A URL that cannot carry API paths (e.g. `mailto:` or `data:`).
+#[derive(Debug, thiserror::Error)]
+#[error("{0} cannot be the base of API URLs")]
+pub struct NotABase(String);
+
+impl BaseUrl {
+    /// `url` with its query and fragment dropped and its path ending in `/`.
+    pub fn new(url: &Url) -> Result<Self, NotABase> {
+        if url.cannot_be_a_base() {
+            return Err(NotABase(url.to_string()));
+        }
+        let mut base = url.clone();
+        base.set_query(None);
+        base.set_fragment(None);
+        if !base.path().ends_with('/') {
+            base.set_path(&format!("{}/", base.path()));
+        }
+        Ok(Self(base))
+    }
+
+    /// The base itself.
+    pub fn as_url(&self) -> &Url {
+        &self.0
+    }
+
+    /// The URL of `segments` below the base, each segment percent-encoded (a `/` or a space
+    /// inside an id stays inside its segment), with `query` pairs encoded likewise.
+    pub fn join(&self, segments: &[&str], query: &[(&str, &str)]) -> Url {
+        let mut url = self.0.clone();
+        {
+            // `new` refused URLs that cannot be a base, so the segments are always there.
+            let mut path = url
+                .path_segments_mut()
+                .unwrap_or_else(|()| unreachable!("BaseUrl::new checked that this is a base"));
+            path.pop_if_empty();
+            for segment in segments {
+                path.push(segment);
+            }
+        }
+        if !query.is_empty() {
+            let encoded: Vec<String> = query
+                .iter()
+                .map(|(name, value)| {
+                    format!(
+                        "{}={}",
+                        utf8_percent_encode(name, QUERY_VALUE),
+                        utf8_percent_encode(value, QUERY_VALUE)
+                    )
+                })
+                .collect();
+            url.set_query(Some(&encoded.join("&")));
+        }
+        url
+    }
 }
 
 #[cfg(test)]
@@ -111,5 +190,53 @@ mod tests {
             ),
             "/v1.0/servicePrincipals/{id}/appRoleAssignedTo"
         );
+    }
+
+    #[test]
+    fn route_templates_hide_opaque_grant_and_assignment_ids() {
+        assert_eq!(
+            route_template("/v1.0/servicePrincipals/x/appRoleAssignedTo/41W1zT6z1U-kJxf62svfp1HFE8pMZhxDun-ThPczmJE"),
+            "/v1.0/servicePrincipals/x/appRoleAssignedTo/{id}"
+        );
+        assert_eq!(
+            route_template("/v1.0/roleManagement/directory/roleAssignments/lAPpYvVpN0KRkAEhdxReEJC2sEy6R_hHrhBMTXRGfFs-1"),
+            "/v1.0/roleManagement/directory/roleAssignments/{id}"
+        );
+    }
+
+    #[test]
+    fn route_templates_keep_route_names() {
+        let path = "/v1.0/roleManagement/directory/roleDefinitions";
+        assert_eq!(route_template(path), path);
+    }
+
+    fn base(url: &str) -> BaseUrl {
+        BaseUrl::new(&Url::parse(url).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn joined_segments_are_percent_encoded_with_spaces_as_percent_20() {
+        let url = base("https://graph.example/v1.0").join(&["applications", "a b/c"], &[]);
+        assert_eq!(
+            url.as_str(),
+            "https://graph.example/v1.0/applications/a%20b%2Fc"
+        );
+    }
+
+    #[test]
+    fn query_values_encode_spaces_and_quotes() {
+        let url = base("https://graph.example/v1.0/").join(
+            &["servicePrincipals"],
+            &[("$filter", "displayName eq 'Bob''s app'")],
+        );
+        assert_eq!(
+            url.as_str(),
+            "https://graph.example/v1.0/servicePrincipals?$filter=displayName%20eq%20%27Bob%27%27s%20app%27"
+        );
+    }
+
+    #[test]
+    fn urls_that_cannot_be_a_base_are_refused() {
+        assert!(BaseUrl::new(&Url::parse("mailto:a@b.c").unwrap()).is_err());
     }
 }

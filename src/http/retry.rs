@@ -2,8 +2,9 @@
 //!
 //! Both APIs throttle with 429 + `Retry-After` and fail transiently with 5xx or dropped
 //! connections. One policy decides, per attempt, whether to try again and how long to wait:
-//! capped exponential backoff with jitter, `Retry-After` honoured, and never past the
-//! operation's deadline. It knows nothing of either API's bodies.
+//! capped exponential backoff with jitter, `Retry-After` honoured in full (on 429 and on 5xx)
+//! as long as it ends before the call's and the operation's deadlines. It knows nothing of
+//! either API's bodies.
 
 use std::time::Duration;
 
@@ -17,7 +18,8 @@ use super::deadline;
 pub struct RetryPolicy {
     /// First backoff delay.
     pub min_delay: Duration,
-    /// Largest single backoff delay (and largest honoured `Retry-After`).
+    /// Largest single backoff delay. A server's `Retry-After` is not capped by it: it is
+    /// waited in full when it ends before the deadlines, and ends the call otherwise.
     pub max_delay: Duration,
     /// Attempts in total, the first included.
     pub max_attempts: usize,
@@ -43,8 +45,27 @@ pub enum Verdict {
     Final,
     /// Throttled: wait at least this long if the server said so.
     Throttled(Option<Duration>),
-    /// A 5xx answer or a connection error.
-    Transient,
+    /// A 5xx answer (waiting at least its `Retry-After`, if any) or a connection error.
+    Transient(Option<Duration>),
+}
+
+impl Verdict {
+    /// The verdict on an HTTP answer that is not a success, by its status alone.
+    pub fn for_status(status: u16, retry_after: Option<Duration>) -> Verdict {
+        match status {
+            429 => Verdict::Throttled(retry_after),
+            500 | 502 | 503 | 504 => Verdict::Transient(retry_after),
+            _ => Verdict::Final,
+        }
+    }
+
+    /// The wait the server asked for, if any.
+    pub fn retry_after(self) -> Option<Duration> {
+        match self {
+            Verdict::Throttled(wait) | Verdict::Transient(wait) => wait,
+            Verdict::Final => None,
+        }
+    }
 }
 
 /// The retry state of one logical call.
@@ -112,17 +133,22 @@ impl Attempts {
     /// Given the verdict on the last attempt, how long to sleep before the next one,
     /// or `None` when the call must stop here (final verdict, attempts or deadline exhausted).
     pub fn next_delay(&mut self, verdict: Verdict) -> Option<Duration> {
-        // backon's jitter is added on top of the capped delay; cap again.
-        let backoff = match verdict {
-            Verdict::Final => return None,
-            Verdict::Throttled(retry_after) => {
-                let computed = self.backoff.next().unwrap_or(self.policy.max_delay);
-                retry_after.map_or(computed, |wait| wait.min(self.policy.max_delay))
-            }
-            Verdict::Transient => self.backoff.next().unwrap_or(self.policy.max_delay),
+        if verdict == Verdict::Final || self.made >= self.policy.max_attempts {
+            return None;
         }
-        .min(self.policy.max_delay);
-        if self.made >= self.policy.max_attempts || backoff >= self.remaining() {
+        // backon's jitter is added on top of the capped delay; cap again. A server's own
+        // Retry-After is not capped: retrying earlier only earns another 429.
+        let computed = self
+            .backoff
+            .next()
+            .unwrap_or(self.policy.max_delay)
+            .min(self.policy.max_delay);
+        let delay = verdict.retry_after().unwrap_or(computed);
+        let left = match deadline::remaining() {
+            Some(operation) => self.remaining().min(operation),
+            None => self.remaining(),
+        };
+        if delay >= left {
             return None;
         }
         deadline::waiting_for(|| match verdict {
@@ -135,7 +161,7 @@ impl Attempts {
                 self.service, self.request, self.made
             ),
         });
-        Some(backoff)
+        Some(delay)
     }
 }
 
@@ -175,11 +201,47 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_is_capped_at_the_largest_delay() {
+    fn retry_after_beyond_the_largest_delay_is_waited_in_full_within_the_deadline() {
+        let mut attempts = Attempts::new(&quick(), "Test", "GET /".into());
+        attempts.begin();
+        let delay = attempts.next_delay(Verdict::Throttled(Some(Duration::from_secs(40))));
+        assert_eq!(delay, Some(Duration::from_secs(40)));
+    }
+
+    #[test]
+    fn retry_after_past_the_deadline_ends_the_call() {
         let mut attempts = Attempts::new(&quick(), "Test", "GET /".into());
         attempts.begin();
         let delay = attempts.next_delay(Verdict::Throttled(Some(Duration::from_secs(3600))));
-        assert_eq!(delay, Some(Duration::from_secs(5)));
+        assert_eq!(delay, None);
+    }
+
+    #[test]
+    fn retry_after_on_a_server_error_is_honoured() {
+        let mut attempts = Attempts::new(&quick(), "Test", "GET /".into());
+        attempts.begin();
+        let delay = attempts.next_delay(Verdict::for_status(503, Some(Duration::from_secs(7))));
+        assert_eq!(delay, Some(Duration::from_secs(7)));
+    }
+
+    #[tokio::test]
+    async fn retry_after_past_the_operations_deadline_ends_the_call() {
+        let outcome = deadline::within(Duration::from_secs(3), async {
+            let mut attempts = Attempts::new(&quick(), "Test", "GET /".into());
+            attempts.begin();
+            attempts.next_delay(Verdict::Throttled(Some(Duration::from_secs(10))))
+        })
+        .await;
+        assert_eq!(outcome, Ok(None));
+    }
+
+    #[test]
+    fn statuses_map_to_verdicts() {
+        let wait = Some(Duration::from_secs(1));
+        assert_eq!(Verdict::for_status(429, wait), Verdict::Throttled(wait));
+        assert_eq!(Verdict::for_status(503, wait), Verdict::Transient(wait));
+        assert_eq!(Verdict::for_status(502, None), Verdict::Transient(None));
+        assert_eq!(Verdict::for_status(400, wait), Verdict::Final);
     }
 
     #[test]
@@ -192,7 +254,9 @@ mod tests {
         let mut last = Duration::ZERO;
         for _ in 0..20 {
             attempts.begin();
-            let delay = attempts.next_delay(Verdict::Transient).expect("retried");
+            let delay = attempts
+                .next_delay(Verdict::Transient(None))
+                .expect("retried");
             assert!(delay <= Duration::from_secs(5), "{delay:?} exceeds the cap");
             last = delay;
         }
@@ -204,10 +268,10 @@ mod tests {
         let mut attempts = Attempts::new(&quick(), "Test", "GET /".into());
         for _ in 0..3 {
             attempts.begin();
-            assert!(attempts.next_delay(Verdict::Transient).is_some());
+            assert!(attempts.next_delay(Verdict::Transient(None)).is_some());
         }
         attempts.begin();
-        assert_eq!(attempts.next_delay(Verdict::Transient), None);
+        assert_eq!(attempts.next_delay(Verdict::Transient(None)), None);
     }
 
     #[test]

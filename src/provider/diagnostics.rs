@@ -28,6 +28,7 @@ fn graph_advice(err: &GraphError) -> String {
         GraphError::Authentication(_) | GraphError::Unauthorized(_) => "Check tenant_id, client_id and the credential (ARM_TENANT_ID, ARM_CLIENT_ID, ARM_CLIENT_SECRET / ARM_CLIENT_CERTIFICATE_PATH / ARM_OIDC_TOKEN).".into(),
         GraphError::Throttled(_) | GraphError::Transient(_) => "Microsoft Graph is throttling or failing; run again later, or raise the operation's timeout.".into(),
         GraphError::NotFound(_) => "Check the id; the object may have been deleted.".into(),
+        GraphError::NotReplicated { .. } => "If the object was created in this apply, Entra ID is slow to replicate it: run the apply again (or raise the operation's timeout). Otherwise check the id.".into(),
         _ => String::new(),
     }
 }

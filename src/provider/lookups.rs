@@ -1,29 +1,73 @@
 //! Per-process caches of tenant-wide lookups shared by all resources, so a run asks Graph
-//! once per role definition (or resource service principal), not once per resource. Concurrent
-//! resources asking for the same key wait for the one lookup in flight.
+//! once per role definition, service principal or app registration, not once per resource.
+//! Concurrent resources asking for the same key wait for the one lookup in flight.
+//!
+//! Only what was found is cached: an object that is missing now may be created in this very
+//! apply (and still be replicating), so the next ask looks again.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use tokio::sync::OnceCell;
 
-use crate::graph::{GraphClient, GraphError, RoleDefinition, ServicePrincipal};
+use crate::graph::consistency;
+use crate::graph::{Application, GraphClient, GraphError, RoleDefinition, ServicePrincipal};
 use crate::workbench::{Organization, WorkbenchClient, WorkbenchError};
 
-type Cell<T> = Arc<OnceCell<Option<T>>>;
+type Cells<T> = Mutex<HashMap<String, Arc<OnceCell<T>>>>;
 
 /// The caches.
 #[derive(Debug, Default)]
 pub struct Lookups {
-    roles: Mutex<HashMap<String, Cell<RoleDefinition>>>,
-    service_principals: Mutex<HashMap<String, Cell<ServicePrincipal>>>,
-    principals_by_id: Mutex<HashMap<String, Cell<ServicePrincipal>>>,
+    roles: Cells<RoleDefinition>,
+    service_principals: Cells<ServicePrincipal>,
+    principals_by_id: Cells<ServicePrincipal>,
+    applications: Cells<Application>,
     organizations: OnceCell<Vec<Organization>>,
 }
 
-fn cell<T>(map: &Mutex<HashMap<String, Cell<T>>>, key: String) -> Cell<T> {
-    let mut map = map.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    map.entry(key).or_default().clone()
+/// Why a lookup did not fill its cell.
+enum Miss {
+    Absent,
+    Failed(GraphError),
+}
+
+/// The cached value of `key`, or the result of `lookup` (looked up again while absent, for at
+/// most `wait`), cached when found.
+async fn cached<T, F, Fut>(
+    cells: &Cells<T>,
+    key: &str,
+    wait: Duration,
+    what: &str,
+    lookup: F,
+) -> Result<Option<T>, GraphError>
+where
+    T: Clone,
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<Option<T>, GraphError>>,
+{
+    let cell = {
+        let mut cells = cells
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        cells.entry(key.to_ascii_lowercase()).or_default().clone()
+    };
+    let found = cell
+        .get_or_try_init(|| async {
+            match consistency::look_up_referenced(wait, what, &lookup).await {
+                Ok(Some(value)) => Ok(value),
+                Ok(None) => Err(Miss::Absent),
+                Err(err) => Err(Miss::Failed(err)),
+            }
+        })
+        .await;
+    match found {
+        Ok(value) => Ok(Some(value.clone())),
+        Err(Miss::Absent) => Ok(None),
+        Err(Miss::Failed(err)) => Err(err),
+    }
 }
 
 impl Lookups {
@@ -34,37 +78,60 @@ impl Lookups {
         role: &str,
     ) -> Result<Option<RoleDefinition>, GraphError> {
         let role = role.trim();
-        let key = role.to_ascii_lowercase();
-        let cell = cell(&self.roles, key);
-        let found = cell
-            .get_or_try_init(|| async {
-                if uuid::Uuid::parse_str(role).is_ok() {
-                    graph.find_role_definition_by_template_id(role).await
-                } else {
-                    graph.find_role_definition_by_name(role).await
-                }
-            })
-            .await?;
-        Ok(found.clone())
+        let what = format!("directory role {role:?}");
+        cached(&self.roles, role, Duration::ZERO, &what, || async {
+            if uuid::Uuid::parse_str(role).is_ok() {
+                // Built-in roles' ids are their template ids; templateId is not filterable.
+                graph.get_role_definition(role).await
+            } else {
+                graph.find_role_definition_by_name(role).await
+            }
+        })
+        .await
     }
 
-    /// A service principal by object id (`None` when it does not exist).
+    /// A service principal by object id (`None` when it does not exist after `wait`).
     pub async fn service_principal_by_id(
         &self,
         graph: &GraphClient,
         id: &str,
+        wait: Duration,
     ) -> Result<Option<ServicePrincipal>, GraphError> {
-        let cell = cell(&self.principals_by_id, id.to_ascii_lowercase());
-        let found = cell
-            .get_or_try_init(|| async {
-                match graph.get_service_principal(id).await {
-                    Ok(sp) => Ok(Some(sp)),
-                    Err(err) if err.is_not_found() => Ok(None),
-                    Err(err) => Err(err),
-                }
-            })
-            .await?;
-        Ok(found.clone())
+        let what = format!("service principal {id}");
+        cached(&self.principals_by_id, id, wait, &what, || {
+            graph.get_service_principal(id)
+        })
+        .await
+    }
+
+    /// The service principal of an application (e.g. Microsoft Graph) by appId (`None` when it
+    /// does not exist after `wait`).
+    pub async fn service_principal(
+        &self,
+        graph: &GraphClient,
+        app_id: &str,
+        wait: Duration,
+    ) -> Result<Option<ServicePrincipal>, GraphError> {
+        let what = format!("the service principal of client_id {app_id}");
+        cached(&self.service_principals, app_id, wait, &what, || {
+            graph.find_service_principal_by_app_id(app_id)
+        })
+        .await
+    }
+
+    /// The app registration of an appId, as first found (its `requiredResourceAccess` may be
+    /// stale: edits read it afresh), or `None` when it does not exist after `wait`.
+    pub async fn application(
+        &self,
+        graph: &GraphClient,
+        app_id: &str,
+        wait: Duration,
+    ) -> Result<Option<Application>, GraphError> {
+        let what = format!("the app registration of client_id {app_id}");
+        cached(&self.applications, app_id, wait, &what, || {
+            graph.find_application_by_app_id(app_id)
+        })
+        .await
     }
 
     /// The Workbench organizations the API key sees (which also proves the key works).
@@ -76,18 +143,5 @@ impl Lookups {
             .get_or_try_init(|| workbench.list_organizations())
             .await
             .cloned()
-    }
-
-    /// The service principal of an application (e.g. Microsoft Graph) by appId.
-    pub async fn service_principal(
-        &self,
-        graph: &GraphClient,
-        app_id: &str,
-    ) -> Result<Option<ServicePrincipal>, GraphError> {
-        let cell = cell(&self.service_principals, app_id.to_ascii_lowercase());
-        let found = cell
-            .get_or_try_init(|| graph.find_service_principal_by_app_id(app_id))
-            .await?;
-        Ok(found.clone())
     }
 }

@@ -27,22 +27,31 @@ pub struct Clients {
     workbench: Result<WorkbenchClient, Unavailable>,
 }
 
-/// What this process last wrote to an application's `requiredResourceAccess`, kept under the
-/// application's lock: right after a write, Graph may still serve the old list from another
-/// replica, and building the next edit on that stale list would undo ours.
+/// This process's own recent edits of one application's `requiredResourceAccess`, kept under
+/// the application's lock. Each edit re-reads the application and applies only its own change;
+/// right after a write Graph may still serve the old list from another replica, so the edits
+/// of the last few minutes are applied again on top of what was read, never in its place.
 #[derive(Debug, Default)]
-pub struct LastWrite(
-    pub  Option<(
-        std::time::Instant,
-        Vec<crate::graph::RequiredResourceAccess>,
-    )>,
-);
+pub struct OwnEdits(pub Vec<OwnEdit>);
+
+/// One permission this process declared or removed.
+#[derive(Clone, Debug)]
+pub struct OwnEdit {
+    /// When it was written.
+    pub at: std::time::Instant,
+    /// appId of the API, e.g. Microsoft Graph's.
+    pub resource_app_id: String,
+    /// The application permission (app role id).
+    pub app_role_id: String,
+    /// Declared (true) or removed (false).
+    pub declared: bool,
+}
 
 #[derive(Debug, Default)]
 struct Shared {
     clients: OnceLock<Clients>,
     lookups: lookups::Lookups,
-    application_locks: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<LastWrite>>>>,
+    application_locks: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<OwnEdits>>>>,
 }
 
 /// Shared between the provider and everything it serves; filled once by `configure`.
@@ -57,7 +66,7 @@ impl ProviderData {
 
     /// The lock serialising read-modify-write cycles on one application registration, whose
     /// `requiredResourceAccess` Graph replaces whole (keyed by the application's appId).
-    pub fn application_lock(&self, app_id: &str) -> Arc<tokio::sync::Mutex<LastWrite>> {
+    pub fn application_lock(&self, app_id: &str) -> Arc<tokio::sync::Mutex<OwnEdits>> {
         let mut locks = self
             .0
             .application_locks
@@ -207,12 +216,16 @@ impl Provider for ExpelProvider {
             Ok(graph) => {
                 let kind = graph.entra.credential.kind();
                 match TokenSource::new(graph.entra, http.clone()) {
-                    Ok(tokens) => Ok(GraphClient::new(
+                    Ok(tokens) => GraphClient::new(
                         http.clone(),
                         &graph.endpoint,
                         Arc::new(tokens),
                         retry.clone(),
-                    )),
+                    )
+                    .map_err(|err| Unavailable {
+                        summary: "The Microsoft Graph endpoint cannot be used".to_owned(),
+                        detail: format!("{err}; set graph_endpoint (EXPEL_GRAPH_ENDPOINT) to an https:// URL such as https://graph.microsoft.com."),
+                    }),
                     Err(err) => {
                         let attribute = match err {
                             crate::graph::auth::AuthError::Certificate { .. } => {
@@ -231,7 +244,7 @@ impl Provider for ExpelProvider {
             }
             Err(why) => Err(why),
         };
-        let workbench = settings.workbench.map(|wb| {
+        let workbench = settings.workbench.and_then(|wb| {
             WorkbenchClient::new(
                 http.clone(),
                 &wb.url,
@@ -239,6 +252,10 @@ impl Provider for ExpelProvider {
                 wb.organization_id,
                 retry.clone(),
             )
+            .map_err(|err| Unavailable {
+                summary: "The Workbench URL cannot be used".to_owned(),
+                detail: format!("{err}; set workbench_url (EXPEL_WORKBENCH_URL) to an https:// URL such as https://workbench.expel.io."),
+            })
         });
         if self
             .data

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -20,12 +20,12 @@ use tf_provider::{AttributePath, Diagnostics, Resource};
 use super::timeouts::{self, Operation, Timeouts};
 use super::{known, parsed, present, read_through_lag, written_now, Private};
 use crate::graph::{
-    AppRoleAssignment, GraphClient, GraphError, RequiredResourceAccess, ResourceAccess,
-    ServicePrincipal,
+    consistency, AppRoleAssignment, GraphClient, GraphError, RequiredResourceAccess,
+    ResourceAccess, ServicePrincipal,
 };
 use crate::http::deadline;
 use crate::provider::diagnostics::graph_error;
-use crate::provider::ProviderData;
+use crate::provider::{OwnEdit, ProviderData};
 use crate::remediation::{ApplicationType, Remediation};
 use crate::schema;
 
@@ -181,7 +181,8 @@ impl RemediationPermissionsResource {
         let resource = match self
             .data
             .lookups()
-            .service_principal(graph, remediation.resource_app_id())
+            // Microsoft's own APIs are not created in an apply: missing means missing.
+            .service_principal(graph, remediation.resource_app_id(), Duration::ZERO)
             .await
         {
             Ok(Some(resource)) => resource,
@@ -231,18 +232,20 @@ impl RemediationPermissionsResource {
         Some((resource, role_id))
     }
 
-    /// Looks up the app's service principal by client id.
+    /// Looks up the app's service principal by client id, giving one made moments ago up to
+    /// `wait` to replicate.
     async fn client(
         &self,
         graph: &GraphClient,
         client_id: &str,
         kind: ApplicationType,
+        wait: Duration,
         diags: &mut Diagnostics,
     ) -> Option<ServicePrincipal> {
         match self
             .data
             .lookups()
-            .service_principal(graph, client_id)
+            .service_principal(graph, client_id, wait)
             .await
         {
             Ok(Some(sp)) => Some(sp),
@@ -251,9 +254,17 @@ impl RemediationPermissionsResource {
                     ApplicationType::Expel => "The Expel Microsoft 365 Integration app has not been consented in this tenant yet: an administrator must open Expel's onboarding consent link first, which creates its service principal.",
                     ApplicationType::Custom => "Create a service principal for your app registration (Entra ID > Enterprise applications, or `az ad sp create --id <client_id>`).",
                 };
+                let waited = if wait.is_zero() {
+                    String::new()
+                } else {
+                    format!(
+                        " (Waited {} s in case it was created moments ago.)",
+                        wait.as_secs()
+                    )
+                };
                 diags.error(
                     format!("No service principal with client_id {client_id}"),
-                    advice,
+                    format!("{advice}{waited}"),
                     AttributePath::new("client_id"),
                 );
                 None
@@ -276,10 +287,11 @@ impl RemediationPermissionsResource {
         client_id: &str,
         remediation: Remediation,
         kind: ApplicationType,
+        wait: Duration,
         diags: &mut Diagnostics,
     ) -> Option<Resolved> {
         let (resource, app_role_id) = self.resource(graph, remediation, diags).await?;
-        let client = self.client(graph, client_id, kind, diags).await?;
+        let client = self.client(graph, client_id, kind, wait, diags).await?;
         Some(Resolved {
             client,
             resource,
@@ -287,8 +299,9 @@ impl RemediationPermissionsResource {
         })
     }
 
-    /// Adds (or removes) this permission in the custom app's `requiredResourceAccess`,
-    /// serialised per application and built on the freshest list this process knows.
+    /// Adds (or removes) this permission in the custom app's `requiredResourceAccess`:
+    /// serialised per application, on what Graph holds now (another writer's edits survive),
+    /// with this process's own recent edits applied again in case the read was stale.
     async fn edit_declaration(
         &self,
         graph: &GraphClient,
@@ -297,32 +310,49 @@ impl RemediationPermissionsResource {
         app_role_id: &str,
         declare: bool,
     ) -> Result<(), DeclareError> {
+        // Declaring follows a registration made moments ago; removing never waits for one.
+        let wait = if declare {
+            consistency::REFERENCE_WAIT
+        } else {
+            Duration::ZERO
+        };
+        let registration = self
+            .data
+            .lookups()
+            .application(graph, client_id, wait)
+            .await
+            .map_err(DeclareError::Graph)?
+            .ok_or(DeclareError::NoRegistration)?;
         let lock = self.data.application_lock(client_id);
         deadline::waiting_for(|| {
             format!("another edit of app registration {client_id} in this run to finish (edits of one registration take turns)")
         });
-        let mut last_write = lock.lock().await;
-        let application = graph
-            .find_application_by_app_id(client_id)
+        let mut own = lock.lock().await;
+        let current = graph
+            .get_application(&registration.id)
             .await
             .map_err(DeclareError::Graph)?
-            .ok_or(DeclareError::NoRegistration)?;
-        let mut entries = match &last_write.0 {
-            Some((at, entries)) if at.elapsed() < super::LAG_WINDOW => entries.clone(),
-            _ => application.required_resource_access.clone(),
+            .ok_or(DeclareError::NoRegistration)?
+            .required_resource_access;
+        own.0
+            .retain(|edit| edit.at.elapsed() < consistency::WRITE_WINDOW);
+        let edit = OwnEdit {
+            at: Instant::now(),
+            resource_app_id: remediation.resource_app_id().to_owned(),
+            app_role_id: app_role_id.to_owned(),
+            declared: declare,
         };
-        let changed = if declare {
-            add_permission(&mut entries, remediation.resource_app_id(), app_role_id)
-        } else {
-            remove_permission(&mut entries, remediation.resource_app_id(), app_role_id)
-        };
-        if changed {
+        let mut entries = current.clone();
+        for earlier in own.0.iter().chain(std::iter::once(&edit)) {
+            apply_edit(&mut entries, earlier);
+        }
+        if entries != current {
             graph
-                .set_required_resource_access(&application.id, &entries)
+                .set_required_resource_access(&registration.id, &entries)
                 .await
                 .map_err(DeclareError::Graph)?;
-            last_write.0 = Some((Instant::now(), entries));
         }
+        own.0.push(edit);
         Ok(())
     }
 
@@ -377,8 +407,8 @@ impl RemediationPermissionsResource {
         if state.client_id.is_null() {
             let sp_id = known(&state.service_principal_id, "service_principal_id", diags)?.clone();
             match graph.get_service_principal(&sp_id).await {
-                Ok(sp) => state.client_id = Value::Value(sp.app_id),
-                Err(err) if err.is_not_found() => return Some((None, None)),
+                Ok(Some(sp)) => state.client_id = Value::Value(sp.app_id),
+                Ok(None) => return Some((None, None)),
                 Err(err) => {
                     graph_error(
                         diags,
@@ -416,7 +446,7 @@ impl RemediationPermissionsResource {
                 }
             }
             _ => {
-                self.resolve(graph, &client_id, remediation, kind, diags)
+                self.resolve(graph, &client_id, remediation, kind, Duration::ZERO, diags)
                     .await?
             }
         };
@@ -496,7 +526,14 @@ impl RemediationPermissionsResource {
         let remediation: Remediation = parsed(&planned.remediation, "remediation", diags)?;
         let kind = application_type(&planned);
         let resolved = self
-            .resolve(graph, &client_id, remediation, kind, diags)
+            .resolve(
+                graph,
+                &client_id,
+                remediation,
+                kind,
+                consistency::REFERENCE_WAIT,
+                diags,
+            )
             .await?;
         if kind == ApplicationType::Custom {
             if let Err(err) = self
@@ -580,8 +617,13 @@ impl RemediationPermissionsResource {
         app_role_id: &str,
         id: Option<&str>,
     ) -> Result<AppRoleAssignment, GraphError> {
+        let resource = uuid::Uuid::parse_str(resource_sp).map_err(|_| {
+            GraphError::Unexpected(format!(
+                "resource service principal id {resource_sp:?} is not a GUID"
+            ))
+        })?;
         let grants = graph
-            .list_app_role_assignments(client_sp, Some(resource_sp))
+            .list_app_role_assignments(client_sp, Some(resource))
             .await?;
         grants
             .into_iter()
@@ -669,6 +711,15 @@ pub fn remove_permission(
         });
     }
     changed
+}
+
+/// Applies one declaration or removal; returns whether the list changed.
+fn apply_edit(entries: &mut Vec<RequiredResourceAccess>, edit: &OwnEdit) -> bool {
+    if edit.declared {
+        add_permission(entries, &edit.resource_app_id, &edit.app_role_id)
+    } else {
+        remove_permission(entries, &edit.resource_app_id, &edit.app_role_id)
+    }
 }
 
 fn declared(entries: &[RequiredResourceAccess], resource_app_id: &str, app_role_id: &str) -> bool {
@@ -795,11 +846,17 @@ impl Resource for RemediationPermissionsResource {
             Some(client_id) => {
                 let graph = self.data.graph(diags)?;
                 let client_id = client_id.clone();
+                let wait = consistency::PLAN_REFERENCE_WAIT;
                 let resolved = self
-                    .resolve(graph, &client_id, remediation, kind, diags)
+                    .resolve(graph, &client_id, remediation, kind, wait, diags)
                     .await?;
                 if kind == ApplicationType::Custom {
-                    match graph.find_application_by_app_id(&client_id).await {
+                    match self
+                        .data
+                        .lookups()
+                        .application(graph, &client_id, wait)
+                        .await
+                    {
                         Ok(Some(_)) => {}
                         Ok(None) => {
                             report_declare_error(

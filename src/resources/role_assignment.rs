@@ -18,7 +18,7 @@ use tf_provider::{AttributePath, Diagnostics, Resource};
 
 use super::timeouts::{self, Operation, Timeouts};
 use super::{known, present, read_through_lag, written_now, Private};
-use crate::graph::{GraphClient, GraphError, RoleAssignment, RoleDefinition};
+use crate::graph::{consistency, GraphClient, GraphError, RoleAssignment, RoleDefinition};
 use crate::provider::diagnostics::graph_error;
 use crate::provider::ProviderData;
 use crate::schema;
@@ -159,7 +159,8 @@ impl RoleAssignmentResource {
     }
 
     /// Checks at plan time that the principal exists, so a typo fails before any write. Cached
-    /// per principal, like the role lookups, so many assignments of one app cost one read.
+    /// per principal once found, like the role lookups, so many assignments of one app cost
+    /// one read; a principal made earlier in this apply is given time to replicate.
     async fn check_principal(
         &self,
         graph: &GraphClient,
@@ -169,14 +170,14 @@ impl RoleAssignmentResource {
         match self
             .data
             .lookups()
-            .service_principal_by_id(graph, principal)
+            .service_principal_by_id(graph, principal, consistency::PLAN_REFERENCE_WAIT)
             .await
         {
             Ok(Some(_)) => Some(()),
             Ok(None) => {
                 diags.error(
                     format!("No service principal with object id {principal}"),
-                    "principal_id must be the object id of the app's service principal (Enterprise applications > Object ID), not the application (client) id.",
+                    format!("principal_id must be the object id of the app's service principal (Enterprise applications > Object ID), not the application (client) id. (Waited {} s in case it was created moments ago.)", consistency::PLAN_REFERENCE_WAIT.as_secs()),
                     AttributePath::new("principal_id"),
                 );
                 None

@@ -6,9 +6,10 @@
 pub mod error;
 pub mod types;
 
+use std::sync::Arc;
 use std::time::Instant;
 
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::Value;
@@ -18,10 +19,14 @@ use url::Url;
 pub use error::WorkbenchError;
 pub use types::{ContextList, ContextListSpec, ContextType, Organization};
 
-use crate::http::{parse_retry_after, receive, route_template, Attempts, RetryPolicy, Verdict};
+use crate::http::{
+    parse_retry_after, receive, route_template, Attempts, BaseUrl, NotABase, RetryPolicy, Throttle,
+    Verdict,
+};
 use types::Resource;
 
-const CONTEXT_VARIABLES: &str = "api/v2/context_variables";
+const CONTEXT_VARIABLES: &[&str] = &["api", "v2", "context_variables"];
+const ORGANIZATIONS: &[&str] = &["api", "v2", "organizations"];
 /// Page size asked for; Workbench's maximum is undocumented, so links.next is always followed.
 const PAGE_LIMIT: usize = 500;
 
@@ -30,16 +35,17 @@ const PAGE_LIMIT: usize = 500;
 pub struct WorkbenchClient {
     http: reqwest::Client,
     /// `<workbench url>/`
-    base: Url,
+    base: BaseUrl,
     api_key: SecretString,
     organization_id: Option<String>,
     retry: RetryPolicy,
+    throttle: Arc<Throttle>,
 }
 
 impl std::fmt::Debug for WorkbenchClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WorkbenchClient")
-            .field("base", &self.base.as_str())
+            .field("base", &self.base.as_url().as_str())
             .field("organization_id", &self.organization_id)
             .finish_non_exhaustive()
     }
@@ -66,18 +72,15 @@ impl WorkbenchClient {
         api_key: SecretString,
         organization_id: Option<String>,
         retry: RetryPolicy,
-    ) -> Self {
-        let mut base = workbench_url.clone();
-        if !base.path().ends_with('/') {
-            base.set_path(&format!("{}/", base.path()));
-        }
-        Self {
+    ) -> Result<Self, NotABase> {
+        Ok(Self {
             http,
-            base,
+            base: BaseUrl::new(workbench_url)?,
             api_key,
             organization_id,
             retry,
-        }
+            throttle: Arc::default(),
+        })
     }
 
     /// The organization configured for this client, if any.
@@ -85,8 +88,11 @@ impl WorkbenchClient {
         self.organization_id.as_deref()
     }
 
-    fn url(&self, path: &str) -> Url {
-        self.base.join(path).unwrap_or_else(|_| self.base.clone())
+    /// The URL of one object: `segments` and then its id, each percent-encoded.
+    fn object_url(&self, segments: &[&str], id: &str) -> Url {
+        let mut all = segments.to_vec();
+        all.push(id);
+        self.base.join(&all, &[])
     }
 
     async fn send(
@@ -96,9 +102,10 @@ impl WorkbenchClient {
         body: Option<&Value>,
     ) -> Result<bytes::Bytes, WorkbenchError> {
         let route = route_template(url.path());
-        let mut attempts =
-            Attempts::new(&self.retry, "Expel Workbench", format!("{method} {route}"));
+        let request = format!("{method} {route}");
+        let mut attempts = Attempts::new(&self.retry, "Expel Workbench", request.clone());
         loop {
+            self.throttle.pass(&route, &request).await;
             attempts.begin();
             let span = tracing::debug_span!(
                 "workbench",
@@ -132,19 +139,15 @@ impl WorkbenchClient {
                         attempts.answered();
                         return Ok(received.body);
                     }
-                    let verdict = match status {
-                        StatusCode::TOO_MANY_REQUESTS => Verdict::Throttled(retry_after),
-                        StatusCode::INTERNAL_SERVER_ERROR
-                        | StatusCode::BAD_GATEWAY
-                        | StatusCode::SERVICE_UNAVAILABLE
-                        | StatusCode::GATEWAY_TIMEOUT => Verdict::Transient,
-                        _ => Verdict::Final,
-                    };
+                    let verdict = Verdict::for_status(status.as_u16(), retry_after);
+                    if let Some(wait) = verdict.retry_after() {
+                        self.throttle.hold(&route, wait);
+                    }
                     (verdict, error::classify(status.as_u16(), &received.body))
                 }
                 Err(message) => {
                     span.in_scope(|| debug!(duration_ms = elapsed_ms, error = %message, "workbench connection failed"));
-                    (Verdict::Transient, WorkbenchError::Transient(message))
+                    (Verdict::Transient(None), WorkbenchError::Transient(message))
                 }
             };
             match attempts.next_delay(verdict) {
@@ -159,7 +162,7 @@ impl WorkbenchClient {
                 }
                 None => {
                     return Err(match (verdict, error) {
-                        (Verdict::Transient, WorkbenchError::Unexpected(m)) => {
+                        (Verdict::Transient(_), WorkbenchError::Unexpected(m)) => {
                             WorkbenchError::Transient(m)
                         }
                         (_, error) => error,
@@ -174,10 +177,19 @@ impl WorkbenchClient {
         Ok(decode::<Document<Resource>>(&bytes)?.data)
     }
 
+    /// The first page of a collection, `filters` as `filter[<name>]` parameters.
+    fn collection_url(&self, segments: &[&str], filters: &[(String, &str)]) -> Url {
+        let limit = PAGE_LIMIT.to_string();
+        let mut query: Vec<(&str, &str)> = filters
+            .iter()
+            .map(|(name, value)| (name.as_str(), *value))
+            .collect();
+        query.push(("page[limit]", &limit));
+        self.base.join(segments, &query)
+    }
+
     /// Follows `links.next` (absolute or relative) until it is absent.
-    async fn get_all(&self, mut url: Url) -> Result<Vec<Resource>, WorkbenchError> {
-        url.query_pairs_mut()
-            .append_pair("page[limit]", &PAGE_LIMIT.to_string());
+    async fn get_all(&self, url: Url) -> Result<Vec<Resource>, WorkbenchError> {
         let mut items = Vec::new();
         let mut next = Some(url);
         while let Some(url) = next.take() {
@@ -196,7 +208,7 @@ impl WorkbenchClient {
         let next = current
             .join(link)
             .map_err(|err| WorkbenchError::Unexpected(format!("bad links.next {link:?}: {err}")))?;
-        if next.origin() != self.base.origin() {
+        if next.origin() != self.base.as_url().origin() {
             return Err(WorkbenchError::Unexpected(format!(
                 "links.next {link:?} leaves the Workbench URL"
             )));
@@ -206,22 +218,21 @@ impl WorkbenchClient {
 
     /// The organizations the API key can see.
     pub async fn list_organizations(&self) -> Result<Vec<Organization>, WorkbenchError> {
-        let items = self.get_all(self.url("api/v2/organizations")).await?;
+        let items = self
+            .get_all(self.collection_url(ORGANIZATIONS, &[]))
+            .await?;
         Ok(items.into_iter().map(Resource::into_organization).collect())
     }
 
     fn context_url(&self, filters: &[(&str, &str)]) -> Url {
-        let mut url = self.url(CONTEXT_VARIABLES);
-        {
-            let mut query = url.query_pairs_mut();
-            for (name, value) in filters {
-                query.append_pair(&format!("filter[{name}]"), value);
-            }
-            if let Some(org) = &self.organization_id {
-                query.append_pair("filter[organization][id]", org);
-            }
+        let mut all: Vec<(String, &str)> = filters
+            .iter()
+            .map(|(name, value)| (format!("filter[{name}]"), *value))
+            .collect();
+        if let Some(org) = &self.organization_id {
+            all.push(("filter[organization][id]".to_owned(), org));
         }
-        url
+        self.collection_url(CONTEXT_VARIABLES, &all)
     }
 
     /// Every list-valued context entry of the organization.
@@ -254,7 +265,7 @@ impl WorkbenchClient {
 
     /// Reads a context list by id.
     pub async fn get_context_list(&self, id: &str) -> Result<ContextList, WorkbenchError> {
-        let url = self.url(&format!("{CONTEXT_VARIABLES}/{}", path_segment(id)));
+        let url = self.object_url(CONTEXT_VARIABLES, id);
         self.get_one(url)
             .await?
             .into_context_list()
@@ -268,7 +279,11 @@ impl WorkbenchClient {
     ) -> Result<ContextList, WorkbenchError> {
         let body = types::create_document(spec, self.organization_id.as_deref());
         let bytes = self
-            .send(Method::POST, self.url(CONTEXT_VARIABLES), Some(&body))
+            .send(
+                Method::POST,
+                self.base.join(CONTEXT_VARIABLES, &[]),
+                Some(&body),
+            )
             .await?;
         decode::<Document<Resource>>(&bytes)?
             .data
@@ -283,7 +298,7 @@ impl WorkbenchClient {
         spec: &ContextListSpec,
     ) -> Result<ContextList, WorkbenchError> {
         let body = types::update_document(id, spec);
-        let url = self.url(&format!("{CONTEXT_VARIABLES}/{}", path_segment(id)));
+        let url = self.object_url(CONTEXT_VARIABLES, id);
         let bytes = self.send(Method::PATCH, url, Some(&body)).await?;
         decode::<Document<Resource>>(&bytes)?
             .data
@@ -293,18 +308,13 @@ impl WorkbenchClient {
 
     /// Deletes a context list. Absent lists count as deleted.
     pub async fn delete_context_list(&self, id: &str) -> Result<(), WorkbenchError> {
-        let url = self.url(&format!("{CONTEXT_VARIABLES}/{}", path_segment(id)));
+        let url = self.object_url(CONTEXT_VARIABLES, id);
         match self.send(Method::DELETE, url, None).await {
             Ok(_) => Ok(()),
             Err(err) if err.is_not_found() => Ok(()),
             Err(err) => Err(err),
         }
     }
-}
-
-/// Percent-encodes an id for use as one path segment.
-fn path_segment(id: &str) -> String {
-    url::form_urlencoded::byte_serialize(id.as_bytes()).collect()
 }
 
 pub(crate) fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, WorkbenchError> {

@@ -119,7 +119,7 @@ impl ScriptedServer {
             scope: format!("{}/.default", self.url.as_str().trim_end_matches('/')),
         };
         let tokens = TokenSource::new(settings, http.clone()).unwrap();
-        GraphClient::new(http, &self.url, Arc::new(tokens), retry)
+        GraphClient::new(http, &self.url, Arc::new(tokens), retry).unwrap()
     }
 }
 
