@@ -532,3 +532,194 @@ fn request_budget_shares_lookups_and_grants_in_at_most_two_requests() {
         sandbox.stats()
     );
 }
+
+/// The sandbox's own binary, which provisioners call to change the tenant as another tool
+/// would while terraform runs.
+const SANDBOX_BIN: &str = env!("CARGO_BIN_EXE_expel-sandbox");
+
+/// How long the app made during the apply stays invisible to Graph.
+const NEW_APP_LAG_MS: u64 = 4_000;
+
+#[test]
+fn an_app_created_during_the_apply_is_declared_granted_and_assigned_in_one_apply() {
+    let target = Target::from_env();
+    let Some(sandbox) = target.sandbox() else {
+        return;
+    };
+    let url = sandbox.url();
+    let workspace = Workspace::new(target.environment(Credentials::Secret));
+    // Like azuread_application + azuread_service_principal: ids unknown at plan, objects
+    // seconds old (and not replicated yet) when the provider first uses them.
+    workspace.config(&format!(
+        r#"
+provider "expel" {{}}
+
+resource "terraform_data" "app" {{
+  input = {{ client_id = uuid(), service_principal_id = uuid(), object_id = uuid() }}
+  lifecycle {{ ignore_changes = [input] }}
+  provisioner "local-exec" {{
+    command = "{SANDBOX_BIN} create-app --url {url} --client-id ${{self.output.client_id}} --service-principal-id ${{self.output.service_principal_id}} --object-id ${{self.output.object_id}} --lag-ms {NEW_APP_LAG_MS}"
+  }}
+}}
+
+resource "expel_remediation_permissions" "reset" {{
+  client_id        = terraform_data.app.output.client_id
+  remediation      = "reset_credentials"
+  application_type = "custom"
+}}
+
+resource "expel_role_assignment" "admin" {{
+  principal_id = terraform_data.app.output.service_principal_id
+  role         = "User Administrator"
+}}
+"#
+    ));
+    workspace.init();
+    sandbox.reset_stats();
+    let started = std::time::Instant::now();
+    workspace.apply();
+    let took = started.elapsed();
+    let stats = sandbox.stats();
+    eprintln!(
+        "apply with a principal made during it ({NEW_APP_LAG_MS} ms lag): {took:?}, {:?}",
+        stats.requests
+    );
+    workspace.assert_plan_empty();
+
+    let principal = workspace.resource("expel_role_assignment.admin")["principal_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let state = sandbox.state();
+    let grants: Vec<_> = state["appRoleAssignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g["principalId"] == principal.as_str())
+        .collect();
+    assert_eq!(grants.len(), 1, "{grants:?}");
+    assert_eq!(grants[0]["appRoleId"], USER_READ_WRITE_ALL);
+    let assignments: Vec<_> = state["roleAssignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["principalId"] == principal.as_str())
+        .collect();
+    assert_eq!(assignments.len(), 1, "{assignments:?}");
+    let object_id = workspace.resource("terraform_data.app")["output"]["object_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(declared_ids(&target, &object_id), vec![USER_READ_WRITE_ALL]);
+    assert_eq!(stats.early_total(), 0, "{:?}", stats.early);
+}
+
+#[test]
+fn another_writers_edit_between_two_declarations_of_one_apply_survives_apply_and_destroy() {
+    let target = Target::from_env();
+    let Some(sandbox) = target.sandbox() else {
+        return;
+    };
+    let seed = sandbox.seed().clone();
+    let url = sandbox.url();
+    let custom = &seed.custom_app_client_id;
+    // User.Read.All, declared in the portal while terraform runs.
+    let foreign = "df021288-bdef-4463-88db-98f22de89214";
+    let workspace = Workspace::new(target.environment(Credentials::Secret));
+    workspace.config(&format!(
+        r#"
+provider "expel" {{}}
+
+resource "expel_remediation_permissions" "reset" {{
+  client_id        = "{custom}"
+  remediation      = "reset_credentials"
+  application_type = "custom"
+}}
+
+resource "terraform_data" "portal" {{
+  depends_on = [expel_remediation_permissions.reset]
+  provisioner "local-exec" {{
+    command = "{SANDBOX_BIN} declare --url {url} --app-id {custom} --resource-app-id {graph} --id {foreign}"
+  }}
+}}
+
+resource "expel_remediation_permissions" "email" {{
+  depends_on       = [terraform_data.portal]
+  client_id        = "{custom}"
+  remediation      = "remove_malicious_email"
+  application_type = "custom"
+}}
+"#,
+        graph = expel_acceptance_tests::sandbox::world::GRAPH_APP_ID,
+    ));
+    workspace.init();
+    workspace.apply();
+    workspace.assert_plan_empty();
+    let mut declared = declared_ids(&target, &seed.custom_app_object_id);
+    declared.sort();
+    let mut expected = vec![
+        SEEDED_SCOPE.to_owned(),
+        USER_READ_WRITE_ALL.to_owned(),
+        foreign.to_owned(),
+        EXCHANGE_MANAGE_AS_APP.to_owned(),
+    ];
+    expected.sort();
+    assert_eq!(declared, expected);
+
+    workspace.destroy();
+    let mut left = declared_ids(&target, &seed.custom_app_object_id);
+    left.sort();
+    let mut kept = vec![SEEDED_SCOPE.to_owned(), foreign.to_owned()];
+    kept.sort();
+    assert_eq!(left, kept);
+}
+
+#[test]
+fn stale_reads_of_the_registration_never_lose_a_parallel_declaration() {
+    let target = Target::from_env_with(SandboxConfig {
+        faults: Faults {
+            // Reads serve the list from before the last PATCH for 3 s, and latency makes the
+            // two resources' edits follow each other closely.
+            stale_read_ms: 3_000,
+            latency_ms: (50, 150),
+            ..Faults::default()
+        },
+        ..SandboxConfig::default()
+    });
+    let Some(sandbox) = target.sandbox() else {
+        return;
+    };
+    let seed = sandbox.seed().clone();
+    let workspace = Workspace::new(target.environment(Credentials::Secret));
+    workspace.config(&config(&[
+        permissions(
+            "reset",
+            &seed.custom_app_client_id,
+            "reset_credentials",
+            true,
+        ),
+        permissions(
+            "email",
+            &seed.custom_app_client_id,
+            "remove_malicious_email",
+            true,
+        ),
+    ]));
+    workspace.init();
+    workspace.apply();
+    let mut declared = declared_ids(&target, &seed.custom_app_object_id);
+    declared.sort();
+    let mut expected = vec![
+        SEEDED_SCOPE.to_owned(),
+        USER_READ_WRITE_ALL.to_owned(),
+        EXCHANGE_MANAGE_AS_APP.to_owned(),
+    ];
+    expected.sort();
+    assert_eq!(declared, expected);
+    workspace.assert_plan_empty();
+    workspace.destroy();
+    assert_eq!(
+        declared_ids(&target, &seed.custom_app_object_id),
+        vec![SEEDED_SCOPE]
+    );
+}

@@ -1,10 +1,11 @@
 //! `expel-sandbox`: runs the embedded sandbox in the foreground and prints the environment
-//! variables that point the provider at it.
+//! variables that point the provider at it; its subcommands change a running sandbox's tenant
+//! as another tool would (for provisioners in acceptance tests and for trying things by hand).
 
 use std::io::Write;
 use std::path::PathBuf;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use expel_acceptance_tests::sandbox::{Faults, Sandbox, SandboxConfig};
 
 /// Loopback fake of Entra ID, Microsoft Graph and Expel Workbench for the expel provider.
@@ -35,6 +36,9 @@ struct Args {
     /// Entra replication lag in milliseconds.
     #[arg(long, default_value_t = 0)]
     replication_lag_ms: u64,
+    /// Reads of an app registration serve the list before its last PATCH for this long.
+    #[arg(long, default_value_t = 0)]
+    stale_read_ms: u64,
     /// Graph refuses tokens older than this many seconds.
     #[arg(long)]
     token_lifetime_seconds: Option<u64>,
@@ -44,6 +48,101 @@ struct Args {
     /// Also write the export lines to this file.
     #[arg(long)]
     env_file: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+/// Changes to a running sandbox (`--url` is where it listens).
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Creates an app's service principal (and, with --object-id, its registration) that Graph
+    /// does not see for --lag-ms, like an app azuread made moments ago.
+    CreateApp {
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        client_id: String,
+        #[arg(long)]
+        service_principal_id: String,
+        #[arg(long)]
+        object_id: Option<String>,
+        #[arg(long, default_value = "App created during the apply")]
+        name: String,
+        #[arg(long, default_value_t = 0)]
+        lag_ms: u64,
+    },
+    /// Declares a permission on an app registration by hand, as the portal would.
+    Declare {
+        #[arg(long)]
+        url: String,
+        /// The registration's appId.
+        #[arg(long)]
+        app_id: String,
+        #[arg(long)]
+        resource_app_id: String,
+        /// The permission's id.
+        #[arg(long)]
+        id: String,
+        /// Role (application permission) or Scope (delegated).
+        #[arg(long, default_value = "Role")]
+        kind: String,
+    },
+}
+
+/// Sends one admin request to a running sandbox; exits 1 when it is refused.
+fn admin(url: &str, route: &str, body: serde_json::Value) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let outcome = runtime.block_on(async {
+        let response = reqwest::Client::new()
+            .post(format!("{}{route}", url.trim_end_matches('/')))
+            .json(&body)
+            .send()
+            .await
+            .map_err(|err| err.to_string())?;
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(format!("{status}: {text}"))
+        }
+    });
+    if let Err(err) = outcome {
+        eprintln!("expel-sandbox: {route} failed: {err}");
+        std::process::exit(1);
+    }
+}
+
+fn run(command: Command) {
+    match command {
+        Command::CreateApp {
+            url,
+            client_id,
+            service_principal_id,
+            object_id,
+            name,
+            lag_ms,
+        } => admin(
+            &url,
+            "/_sandbox/admin/apps",
+            serde_json::json!({"client_id": client_id, "service_principal_id": service_principal_id, "object_id": object_id, "name": name, "lag_ms": lag_ms}),
+        ),
+        Command::Declare {
+            url,
+            app_id,
+            resource_app_id,
+            id,
+            kind,
+        } => admin(
+            &url,
+            "/_sandbox/admin/declare",
+            serde_json::json!({"app_id": app_id, "resource_app_id": resource_app_id, "id": id, "type": kind}),
+        ),
+    }
 }
 
 fn parse_range(text: &str) -> Result<(u64, u64), String> {
@@ -61,7 +160,11 @@ fn parse_range(text: &str) -> Result<(u64, u64), String> {
 }
 
 fn main() {
-    let args = Args::parse();
+    let mut args = Args::parse();
+    if let Some(command) = args.command.take() {
+        run(command);
+        return;
+    }
     let config = SandboxConfig {
         faults: Faults {
             latency_ms: args.latency_ms.unwrap_or((0, 0)),
@@ -71,6 +174,7 @@ fn main() {
             reset_percent: args.reset_percent,
             replication_lag_ms: args.replication_lag_ms,
             token_lifetime_seconds: args.token_lifetime_seconds,
+            stale_read_ms: args.stale_read_ms,
             only_routes: Vec::new(),
         },
         page_size: args.page_size,

@@ -6,9 +6,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use std::time::Duration;
+
+use serde::Deserialize;
 use serde_json::json;
 
-use super::world::{EXCHANGE_APP_ID, GRAPH_APP_ID};
+use super::world::{CustomApp, EXCHANGE_APP_ID, GRAPH_APP_ID};
 use super::{Faults, Shared};
 
 /// The admin routes.
@@ -50,6 +53,93 @@ pub fn routes() -> Router<Shared> {
             }),
         )
         .route("/_sandbox/admin/revoke-provider-permission", post(revoke))
+        .route("/_sandbox/admin/apps", post(create_app))
+        .route("/_sandbox/admin/declare", post(declare))
+}
+
+/// An app another tool creates while terraform runs (`POST /_sandbox/admin/apps`).
+#[derive(Debug, Deserialize)]
+struct NewApp {
+    client_id: String,
+    service_principal_id: String,
+    /// Object id of the app registration; none means no registration (a multi-tenant app).
+    #[serde(default)]
+    object_id: Option<String>,
+    #[serde(default = "default_name")]
+    name: String,
+    /// How long Graph does not see the new objects.
+    #[serde(default)]
+    lag_ms: u64,
+}
+
+fn default_name() -> String {
+    "App created during the apply".to_owned()
+}
+
+async fn create_app(State(shared): State<Shared>, Json(app): Json<NewApp>) -> Response {
+    let ids = [
+        Some(&app.client_id),
+        Some(&app.service_principal_id),
+        app.object_id.as_ref(),
+    ];
+    if ids
+        .into_iter()
+        .flatten()
+        .any(|id| uuid::Uuid::parse_str(id).is_err())
+    {
+        return (
+            StatusCode::BAD_REQUEST,
+            "client_id, service_principal_id and object_id must be GUIDs",
+        )
+            .into_response();
+    }
+    let owner = shared.seed.provider_service_principal_id.clone();
+    let custom = CustomApp {
+        client_id: app.client_id.to_ascii_lowercase(),
+        object_id: app
+            .object_id
+            .clone()
+            .unwrap_or_default()
+            .to_ascii_lowercase(),
+        service_principal_id: app.service_principal_id.to_ascii_lowercase(),
+    };
+    let registration = app.object_id.as_ref().map(|_| owner.as_str());
+    shared.lock().add_app_replicating(
+        &custom,
+        &app.name,
+        registration,
+        Duration::from_millis(app.lag_ms),
+    );
+    StatusCode::CREATED.into_response()
+}
+
+/// A permission another writer declares on an app registration (`POST /_sandbox/admin/declare`).
+#[derive(Debug, Deserialize)]
+struct Declaration {
+    app_id: String,
+    resource_app_id: String,
+    id: String,
+    #[serde(default = "default_kind", rename = "type")]
+    kind: String,
+}
+
+fn default_kind() -> String {
+    "Role".to_owned()
+}
+
+async fn declare(State(shared): State<Shared>, Json(d): Json<Declaration>) -> Response {
+    if shared
+        .lock()
+        .declare_by_hand(&d.app_id, &d.resource_app_id, &d.id, &d.kind)
+    {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        (
+            StatusCode::NOT_FOUND,
+            "no app registration with that app_id",
+        )
+            .into_response()
+    }
 }
 
 async fn put_faults(State(shared): State<Shared>, Json(faults): Json<Faults>) -> Response {

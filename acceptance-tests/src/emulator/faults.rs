@@ -61,6 +61,16 @@ pub async fn inject(
     let route = matched.as_str().to_owned();
     let key = format!("{} {route}", request.method());
     shared.count(key.clone());
+    let caller = request
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let api = !route.contains("/oauth2/");
+    if api {
+        shared.note_arrival(&caller, &key);
+    }
     let faults = shared.faults();
     if !faults.only_routes.is_empty()
         && !faults.only_routes.iter().any(|r| key.contains(r.as_str()))
@@ -80,11 +90,11 @@ pub async fn inject(
         return dropped();
     }
     if roll(faults.throttle_percent, scale) {
-        return shaped(
-            StatusCode::TOO_MANY_REQUESTS,
-            &route,
-            Some(faults.retry_after_seconds.max(1)),
-        );
+        let wait = faults.retry_after_seconds.max(1);
+        if api {
+            shared.hold(&caller, &key, Duration::from_secs(wait));
+        }
+        return shaped(StatusCode::TOO_MANY_REQUESTS, &route, Some(wait));
     }
     if roll(faults.server_error_percent, scale) {
         return shaped(StatusCode::SERVICE_UNAVAILABLE, &route, None);

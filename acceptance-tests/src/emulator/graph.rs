@@ -13,7 +13,8 @@ use serde_json::{json, Value};
 
 use super::odata::{self, error, invalid_id, not_found, ok, page, parse_filter};
 use super::world::{
-    secret, timestamp, Grant, Life, RoleAssignment, ServicePrincipal, World, BUILT_IN_ROLES,
+    grant_id, secret, timestamp, Grant, Life, RoleAssignment, ServicePrincipal, World,
+    BUILT_IN_ROLES,
 };
 use super::Shared;
 
@@ -141,9 +142,20 @@ fn require_with_id(
     }
 }
 
+/// How a filterable property's literal is written: strings single-quoted, GUID-typed
+/// properties (Edm.Guid) bare.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Literal {
+    Text,
+    Guid,
+}
+
+/// The one `$filter` clause of a list call, checked against the properties Microsoft's Graph
+/// reference documents as filterable for it (`resource` names the type in the error).
 fn single_filter(
     query: &[(String, String)],
-    allowed: &[&str],
+    documented: &[(&str, Literal)],
+    resource: &str,
     headers: &HeaderMap,
 ) -> Result<Option<odata::Eq>, Response> {
     let Some((_, filter)) = query.iter().find(|(k, _)| k == "$filter") else {
@@ -157,11 +169,34 @@ fn single_filter(
             headers,
         )
     })?;
-    if !allowed.contains(&eq.property.as_str()) {
+    let Some((_, literal)) = documented.iter().find(|(name, _)| *name == eq.property) else {
         return Err(error(
             StatusCode::BAD_REQUEST,
             "Request_UnsupportedQuery",
-            "Invalid filter clause: Unsupported property or operator.",
+            &format!(
+                "Unsupported or invalid query filter clause specified for property '{}' of resource '{resource}'.",
+                eq.property
+            ),
+            headers,
+        ));
+    };
+    let well_typed = match literal {
+        Literal::Text => eq.quoted,
+        Literal::Guid => !eq.quoted,
+    };
+    if !well_typed {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            "Request_BadRequest",
+            &format!(
+                "Invalid filter clause: the literal for '{}' must be {}.",
+                eq.property,
+                if *literal == Literal::Guid {
+                    "an unquoted GUID"
+                } else {
+                    "a single-quoted string"
+                }
+            ),
             headers,
         ));
     }
@@ -243,7 +278,8 @@ async fn list_service_principals(
     if let Err(r) = require(&shared, &headers, READ) {
         return r;
     }
-    let filter = match single_filter(&query, &["appId", "displayName"], &headers) {
+    let documented = [("appId", Literal::Text), ("displayName", Literal::Text)];
+    let filter = match single_filter(&query, &documented, "ServicePrincipal", &headers) {
         Ok(f) => f,
         Err(r) => return r,
     };
@@ -307,9 +343,14 @@ async fn list_assigned_to(
     if let Err(r) = require_with_id(&shared, &headers, READ, &id) {
         return r;
     }
-    if let Err(r) = single_filter(&query, &[], &headers) {
-        return r;
-    }
+    let documented = [
+        ("resourceId", Literal::Guid),
+        ("principalDisplayName", Literal::Text),
+    ];
+    let filter = match single_filter(&query, &documented, "AppRoleAssignment", &headers) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
     let lag = shared.lag();
     let items = {
         let world = shared.lock();
@@ -324,6 +365,7 @@ async fn list_assigned_to(
             .grants
             .iter()
             .filter(|g| g.resource_id.eq_ignore_ascii_case(&id) && g.life.listed(lag))
+            .filter(|g| grant_matches(&world, g, filter.as_ref()))
             .map(|g| grant_json(&world, g))
             .collect()
     };
@@ -346,21 +388,14 @@ async fn list_assignments(
     if let Err(r) = require_with_id(&shared, &headers, READ, &id) {
         return r;
     }
-    let filter = match single_filter(&query, &["resourceId", "principalDisplayName"], &headers) {
+    let documented = [
+        ("resourceId", Literal::Guid),
+        ("principalDisplayName", Literal::Text),
+    ];
+    let filter = match single_filter(&query, &documented, "AppRoleAssignment", &headers) {
         Ok(f) => f,
         Err(r) => return r,
     };
-    if filter
-        .as_ref()
-        .is_some_and(|f| f.property == "resourceId" && f.quoted)
-    {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "Request_BadRequest",
-            "Invalid filter clause: resourceId must be an unquoted GUID.",
-            &headers,
-        );
-    }
     let lag = shared.lag();
     let items = {
         let world = shared.lock();
@@ -375,15 +410,7 @@ async fn list_assignments(
             .grants
             .iter()
             .filter(|g| g.principal_id.eq_ignore_ascii_case(&id) && g.life.listed(lag))
-            .filter(|g| match &filter {
-                Some(f) if f.property == "resourceId" => {
-                    g.resource_id.eq_ignore_ascii_case(&f.value)
-                }
-                Some(f) => world
-                    .sp(&g.principal_id)
-                    .is_some_and(|p| p.display_name.eq_ignore_ascii_case(&f.value)),
-                None => true,
-            })
+            .filter(|g| grant_matches(&world, g, filter.as_ref()))
             .map(|g| grant_json(&world, g))
             .collect()
     };
@@ -395,6 +422,25 @@ async fn list_assignments(
         &format!("servicePrincipals('{id}')/appRoleAssignments"),
         &headers,
     )
+}
+
+fn grant_matches(world: &World, g: &Grant, filter: Option<&odata::Eq>) -> bool {
+    match filter {
+        Some(f) if f.property == "resourceId" => g.resource_id.eq_ignore_ascii_case(&f.value),
+        Some(f) => world
+            .sp(&g.principal_id)
+            .is_some_and(|p| p.display_name.eq_ignore_ascii_case(&f.value)),
+        None => true,
+    }
+}
+
+/// A 404 for a referenced principal that exists but has not replicated yet, as Graph answers
+/// writes that name an object created moments ago.
+fn lagging(world: &World, principal: &str, headers: &HeaderMap) -> Option<Response> {
+    world
+        .sp(principal)
+        .filter(|sp| !sp.life.readable())
+        .map(|_| not_found(principal, headers))
 }
 
 async fn grant(
@@ -443,6 +489,9 @@ async fn grant(
     if world.sp(&principal).is_none() {
         return not_found(&principal, &headers);
     }
+    if let Some(r) = lagging(&world, &principal, &headers) {
+        return r;
+    }
     if !resource_sp
         .app_roles
         .iter()
@@ -469,7 +518,7 @@ async fn grant(
         );
     }
     let grant = Grant {
-        id: secret(43),
+        id: grant_id(&principal),
         app_role_id: role.to_ascii_lowercase(),
         principal_id: principal.to_ascii_lowercase(),
         resource_id: resource_sp.id.clone(),
@@ -506,7 +555,7 @@ async fn revoke(
 }
 
 fn application_json(app: &super::world::Application) -> Value {
-    json!({"id": app.id, "appId": app.app_id, "displayName": app.display_name, "signInAudience": "AzureADMyOrg", "requiredResourceAccess": app.required_resource_access})
+    json!({"id": app.id, "appId": app.app_id, "displayName": app.display_name, "signInAudience": "AzureADMyOrg", "requiredResourceAccess": app.replicated_required_resource_access()})
 }
 
 async fn list_applications(
@@ -517,7 +566,8 @@ async fn list_applications(
     if let Err(r) = require(&shared, &headers, READ) {
         return r;
     }
-    let filter = match single_filter(&query, &["appId", "displayName"], &headers) {
+    let documented = [("appId", Literal::Text), ("displayName", Literal::Text)];
+    let filter = match single_filter(&query, &documented, "Application", &headers) {
         Ok(f) => f,
         Err(r) => return r,
     };
@@ -600,6 +650,7 @@ async fn patch_application(
             &headers,
         );
     };
+    let stale = shared.stale_reads();
     let mut world = shared.lock();
     let caller_sp = world
         .sp_by_app(&app_id)
@@ -629,7 +680,7 @@ async fn patch_application(
                 &headers,
             );
         }
-        app.required_resource_access = rra.clone();
+        app.replace_required_resource_access(rra.clone(), stale);
     }
     if let Some(name) = body.get("displayName").and_then(Value::as_str) {
         app.display_name = name.to_owned();
@@ -645,7 +696,9 @@ async fn list_role_definitions(
     if let Err(r) = require(&shared, &headers, ROLES_READ) {
         return r;
     }
-    let filter = match single_filter(&query, &["displayName", "templateId", "id"], &headers) {
+    // templateId is not filterable (Graph answers Request_UnsupportedQuery): read by id.
+    let documented = [("displayName", Literal::Text), ("id", Literal::Text)];
+    let filter = match single_filter(&query, &documented, "UnifiedRoleDefinition", &headers) {
         Ok(f) => f,
         Err(r) => return r,
     };
@@ -693,7 +746,12 @@ async fn list_role_assignments(
     if let Err(r) = require(&shared, &headers, ROLES_READ) {
         return r;
     }
-    let filter = match single_filter(&query, &["principalId", "roleDefinitionId"], &headers) {
+    let documented = [
+        ("principalId", Literal::Text),
+        ("roleDefinitionId", Literal::Text),
+        ("directoryScopeId", Literal::Text),
+    ];
+    let filter = match single_filter(&query, &documented, "UnifiedRoleAssignment", &headers) {
         Ok(f) => f,
         Err(r) => return r,
     };
@@ -708,6 +766,7 @@ async fn list_role_assignments(
                 Some(f) if f.property == "principalId" => {
                     r.principal_id.eq_ignore_ascii_case(&f.value)
                 }
+                Some(f) if f.property == "directoryScopeId" => r.directory_scope_id == f.value,
                 Some(f) => r.role_definition_id.eq_ignore_ascii_case(&f.value),
                 None => true,
             })
@@ -774,6 +833,9 @@ async fn create_role_assignment(
     let mut world = shared.lock();
     if world.sp(&principal).is_none() {
         return error(StatusCode::BAD_REQUEST, "Request_BadRequest", &format!("Resource '{principal}' does not exist or one of its queried reference-property objects are not present."), &headers);
+    }
+    if let Some(r) = lagging(&world, &principal, &headers) {
+        return r;
     }
     if world.role_assignments.iter().any(|r| {
         r.life.exists()

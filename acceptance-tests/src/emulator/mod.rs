@@ -17,7 +17,7 @@ pub mod token;
 pub mod workbench;
 pub mod world;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Deref;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
@@ -51,6 +51,9 @@ pub struct Faults {
     /// Graph refuses tokens older than this (they still claim an hour), like a token that
     /// expires or is revoked mid-apply.
     pub token_lifetime_seconds: Option<u64>,
+    /// Reads of an app registration serve its `requiredResourceAccess` from before the last
+    /// PATCH for this long (a replica that has not caught up).
+    pub stale_read_ms: u64,
     /// Only requests whose `METHOD /route/template` contains one of these are delayed,
     /// throttled, failed or cut off (e.g. `POST /v1.0/roleManagement`); empty means all.
     pub only_routes: Vec<String>,
@@ -69,6 +72,7 @@ impl Faults {
             reset_percent: 3,
             replication_lag_ms: 10_000,
             token_lifetime_seconds: Some(20),
+            stale_read_ms: 0,
             only_routes: Vec::new(),
         }
     }
@@ -112,6 +116,10 @@ impl Default for SandboxConfig {
 pub struct Stats {
     /// Counts by route.
     pub requests: BTreeMap<String, u64>,
+    /// Requests that arrived while a `Retry-After` the same caller got on the same route had
+    /// not passed yet, by route: a well-behaved client sends none.
+    #[serde(default)]
+    pub early: BTreeMap<String, u64>,
 }
 
 impl Stats {
@@ -138,6 +146,11 @@ impl Stats {
             .sum()
     }
 
+    /// Requests sent before a `Retry-After` on their route had passed.
+    pub fn early_total(&self) -> u64 {
+        self.early.values().sum()
+    }
+
     /// Requests to one route, e.g. `POST /v1.0/roleManagement/directory/roleAssignments`.
     pub fn count(&self, key: &str) -> u64 {
         self.requests.get(key).copied().unwrap_or(0)
@@ -149,6 +162,9 @@ pub struct Inner {
     world: Mutex<World>,
     faults: RwLock<Faults>,
     stats: Mutex<BTreeMap<String, u64>>,
+    early: Mutex<BTreeMap<String, u64>>,
+    /// (caller's credential, `METHOD /route`) → when its `Retry-After` was given and ends.
+    held: Mutex<HashMap<(String, String), (std::time::Instant, std::time::Instant)>>,
     /// Every access token the token endpoint issued, oldest first.
     issued_access_tokens: Mutex<Vec<String>>,
     /// The path and query of every request received, oldest first.
@@ -197,6 +213,11 @@ impl Inner {
         Duration::from_millis(self.faults().replication_lag_ms)
     }
 
+    /// How long reads of an app registration lag behind its last PATCH.
+    pub fn stale_reads(&self) -> Duration {
+        Duration::from_millis(self.faults().stale_read_ms)
+    }
+
     fn count(&self, key: String) {
         *self
             .stats
@@ -209,11 +230,44 @@ impl Inner {
     fn stats(&self) -> Stats {
         Stats {
             requests: self.stats.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+            early: self.early.lock().unwrap_or_else(|p| p.into_inner()).clone(),
         }
     }
 
     fn reset_stats(&self) {
         self.stats.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.early.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
+    /// Records that `caller` was told to leave `route` alone for `wait`.
+    fn hold(&self, caller: &str, route: &str, wait: Duration) {
+        let now = std::time::Instant::now();
+        self.held
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert((caller.to_owned(), route.to_owned()), (now, now + wait));
+    }
+
+    /// Counts a request of `caller` on `route` that arrives while a hold is in force. Requests
+    /// that arrive within 100 ms of the 429 may have been sent before its answer arrived.
+    fn note_arrival(&self, caller: &str, route: &str) {
+        let now = std::time::Instant::now();
+        let early = self
+            .held
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&(caller.to_owned(), route.to_owned()))
+            .is_some_and(|(given, until)| {
+                now < *until && now > *given + Duration::from_millis(100)
+            });
+        if early {
+            *self
+                .early
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .entry(route.to_owned())
+                .or_default() += 1;
+        }
     }
 
     fn record_issued_access_token(&self, token: &str) {
@@ -300,6 +354,8 @@ impl Sandbox {
             world: Mutex::new(world),
             faults: RwLock::new(config.faults.clone()),
             stats: Mutex::default(),
+            early: Mutex::default(),
+            held: Mutex::default(),
             issued_access_tokens: Mutex::default(),
             request_uris: Mutex::default(),
             seed,

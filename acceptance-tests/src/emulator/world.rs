@@ -151,9 +151,28 @@ pub struct Application {
     pub app_id: String,
     pub display_name: String,
     pub required_resource_access: Value,
+    /// The list before the last PATCH and until when reads still serve it (stale replicas).
+    pub previous_required_resource_access: Option<(Value, Instant)>,
     /// Service principal object ids of its owners.
     pub owners: Vec<String>,
     pub life: Life,
+}
+
+impl Application {
+    /// What a read sees: the list before the last PATCH while replicas are still stale.
+    pub fn replicated_required_resource_access(&self) -> &Value {
+        match &self.previous_required_resource_access {
+            Some((previous, until)) if Instant::now() < *until => previous,
+            _ => &self.required_resource_access,
+        }
+    }
+
+    /// Replaces the list (a PATCH); reads keep serving the old one for `stale`.
+    pub fn replace_required_resource_access(&mut self, entries: Value, stale: Duration) {
+        let previous = std::mem::replace(&mut self.required_resource_access, entries);
+        self.previous_required_resource_access =
+            (!stale.is_zero()).then(|| (previous, Instant::now() + stale));
+    }
 }
 
 /// An app role assignment (admin consent).
@@ -260,6 +279,19 @@ pub fn guid() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
+/// A new app role assignment id as Graph makes them: 43 characters of base64url, the first
+/// 16 bytes being the principal's object id.
+pub fn grant_id(principal_id: &str) -> String {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    if let Ok(principal) = uuid::Uuid::parse_str(principal_id) {
+        bytes[..16].copy_from_slice(&principal.to_bytes_le());
+    }
+    rand::thread_rng().fill_bytes(&mut bytes[16..]);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
 /// A random opaque secret of `len` characters.
 pub fn secret(len: usize) -> String {
     use rand::Rng;
@@ -341,7 +373,7 @@ impl World {
             return;
         };
         self.grants.push(Grant {
-            id: secret(43),
+            id: grant_id(principal_id),
             app_role_id: role.id.clone(),
             principal_id: principal_id.into(),
             resource_id: graph.id.clone(),
@@ -372,6 +404,7 @@ impl World {
             app_id: client_id.clone(),
             display_name: "Terraform Expel Provider".into(),
             required_resource_access: json!([]),
+            previous_required_resource_access: None,
             owners: Vec::new(),
             life: Life::now(),
         });
@@ -415,6 +448,7 @@ impl World {
                 "resourceAppId": GRAPH_APP_ID,
                 "resourceAccess": [{"id": "e1fe6dd8-ba31-4d61-89e7-88639da4683d", "type": "Scope"}]
             }]),
+            previous_required_resource_access: None,
             owners: vec![provider_sp.clone()],
             life: Life::now(),
         });
@@ -477,10 +511,82 @@ impl World {
             app_id: app.client_id.clone(),
             display_name: name.into(),
             required_resource_access: json!([]),
+            previous_required_resource_access: None,
             owners: vec![owner.into()],
             life: Life::now(),
         });
         app
+    }
+
+    /// Adds a service principal for `client_id` with the object id `service_principal_id`
+    /// (and, with `registration`, its app registration owned by `owner`), both invisible to
+    /// Graph for `lag`: an app another tool created moments ago.
+    pub fn add_app_replicating(
+        &mut self,
+        app: &CustomApp,
+        name: &str,
+        registration: Option<&str>,
+        lag: Duration,
+    ) {
+        self.service_principals.push(ServicePrincipal {
+            id: app.service_principal_id.clone(),
+            app_id: app.client_id.clone(),
+            display_name: name.into(),
+            app_roles: Vec::new(),
+            life: Life::lagging(lag),
+        });
+        if let Some(owner) = registration {
+            self.applications.push(Application {
+                id: app.object_id.clone(),
+                app_id: app.client_id.clone(),
+                display_name: name.into(),
+                required_resource_access: json!([]),
+                previous_required_resource_access: None,
+                owners: vec![owner.into()],
+                life: Life::lagging(lag),
+            });
+        }
+    }
+
+    /// Declares one permission on an app registration by hand, as another writer (the
+    /// portal, or azuread) would; returns whether the registration exists.
+    pub fn declare_by_hand(
+        &mut self,
+        app_id: &str,
+        resource_app_id: &str,
+        id: &str,
+        kind: &str,
+    ) -> bool {
+        let Some(app) = self
+            .applications
+            .iter_mut()
+            .find(|a| a.app_id.eq_ignore_ascii_case(app_id) && a.life.exists())
+        else {
+            return false;
+        };
+        let mut entries = app
+            .required_resource_access
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let access = json!({"id": id, "type": kind});
+        match entries.iter_mut().find(|e| {
+            e["resourceAppId"]
+                .as_str()
+                .is_some_and(|r| r.eq_ignore_ascii_case(resource_app_id))
+        }) {
+            Some(entry) => {
+                if let Some(list) = entry["resourceAccess"].as_array_mut() {
+                    list.push(access);
+                }
+            }
+            None => {
+                entries.push(json!({"resourceAppId": resource_app_id, "resourceAccess": [access]}))
+            }
+        }
+        app.required_resource_access = Value::Array(entries);
+        app.previous_required_resource_access = None;
+        true
     }
 
     /// A JSON dump of every existing object, for tests that count duplicates.
