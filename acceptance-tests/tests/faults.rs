@@ -141,6 +141,12 @@ resource "expel_context_list" "lists" {{
         stats.total() > 40,
         "faults were exercised over a real number of requests: {stats:?}"
     );
+    assert_eq!(
+        stats.early_total(),
+        0,
+        "requests went out before a Retry-After on their route had passed: {:?}",
+        stats.early
+    );
 
     workspace.destroy();
     let state = sandbox.state();

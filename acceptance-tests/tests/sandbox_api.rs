@@ -780,3 +780,217 @@ async fn issued_access_tokens_and_every_request_uri_are_recorded() {
         ]
     );
 }
+
+async fn error_code_of(response: Response) -> (StatusCode, String) {
+    let status = response.status();
+    let body = json_of(response).await;
+    (
+        status,
+        body["error"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn role_definitions_cannot_be_filtered_by_template_id_but_are_read_by_it() {
+    let api = Api::with_defaults();
+    let token = api.graph_token().await;
+    let template = "fe930be7-5e62-47db-91af-98c3a49a38b1";
+    let filtered = api
+        .graph(
+            &token,
+            Method::GET,
+            "/v1.0/roleManagement/directory/roleDefinitions",
+        )
+        .query(&[("$filter", format!("templateId eq '{template}'"))])
+        .send()
+        .await
+        .expect("graph answers");
+    assert_eq!(
+        error_code_of(filtered).await,
+        (
+            StatusCode::BAD_REQUEST,
+            "Request_UnsupportedQuery".to_owned()
+        )
+    );
+    let read = api
+        .graph(
+            &token,
+            Method::GET,
+            &format!("/v1.0/roleManagement/directory/roleDefinitions/{template}"),
+        )
+        .send()
+        .await
+        .expect("graph answers");
+    assert_eq!(read.status(), StatusCode::OK);
+    assert_eq!(json_of(read).await["displayName"], "User Administrator");
+}
+
+#[tokio::test]
+async fn string_properties_refuse_unquoted_literals() {
+    let api = Api::with_defaults();
+    let token = api.graph_token().await;
+    let principal = api.sandbox.seed().expel_app_service_principal_id.clone();
+    let unquoted = api
+        .graph(
+            &token,
+            Method::GET,
+            "/v1.0/roleManagement/directory/roleAssignments",
+        )
+        .query(&[("$filter", format!("principalId eq {principal}"))])
+        .send()
+        .await
+        .expect("graph answers");
+    assert_eq!(unquoted.status(), StatusCode::BAD_REQUEST);
+    let quoted = api
+        .graph(
+            &token,
+            Method::GET,
+            "/v1.0/roleManagement/directory/roleAssignments",
+        )
+        .query(&[("$filter", format!("principalId eq '{principal}'"))])
+        .send()
+        .await
+        .expect("graph answers");
+    assert_eq!(quoted.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn undocumented_filter_properties_are_refused() {
+    let api = Api::with_defaults();
+    let token = api.graph_token().await;
+    let seed = api.sandbox.seed();
+    let grants = api
+        .graph(
+            &token,
+            Method::GET,
+            &format!(
+                "/v1.0/servicePrincipals/{}/appRoleAssignments",
+                seed.provider_service_principal_id
+            ),
+        )
+        .query(&[(
+            "$filter",
+            "appRoleId eq 741f803b-c850-494e-b5df-cde7c675a1ca",
+        )])
+        .send()
+        .await
+        .expect("graph answers");
+    assert_eq!(
+        error_code_of(grants).await,
+        (
+            StatusCode::BAD_REQUEST,
+            "Request_UnsupportedQuery".to_owned()
+        )
+    );
+}
+
+#[tokio::test]
+async fn grant_ids_are_base64url_like_graphs() {
+    let api = Api::with_defaults();
+    let token = api.graph_token().await;
+    let seed = api.sandbox.seed();
+    let listed = api
+        .graph(
+            &token,
+            Method::GET,
+            &format!(
+                "/v1.0/servicePrincipals/{}/appRoleAssignments",
+                seed.provider_service_principal_id
+            ),
+        )
+        .send()
+        .await
+        .expect("graph answers");
+    let listed = json_of(listed).await;
+    let ids: Vec<&str> = listed["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|g| g["id"].as_str())
+        .collect();
+    assert!(!ids.is_empty());
+    for id in ids {
+        assert_eq!(id.len(), 43, "{id}");
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(id)
+            .expect("base64url");
+        let principal = uuid::Uuid::from_slice_le(&bytes[..16]).unwrap();
+        assert_eq!(principal.to_string(), seed.provider_service_principal_id);
+    }
+}
+
+#[tokio::test]
+async fn writes_naming_a_principal_that_is_still_replicating_get_404() {
+    let api = Api::with_defaults();
+    let token = api.graph_token().await;
+    let seed = api.sandbox.seed().clone();
+    let app = expel_acceptance_tests::sandbox::world::CustomApp {
+        client_id: uuid::Uuid::new_v4().to_string(),
+        object_id: String::new(),
+        service_principal_id: uuid::Uuid::new_v4().to_string(),
+    };
+    api.sandbox.with_world(|world| {
+        world.add_app_replicating(&app, "Fresh app", None, Duration::from_secs(60))
+    });
+    let assign = api
+        .graph(&token, Method::POST, "/v1.0/roleManagement/directory/roleAssignments")
+        .json(&json!({"roleDefinitionId": "fe930be7-5e62-47db-91af-98c3a49a38b1", "principalId": app.service_principal_id, "directoryScopeId": "/"}))
+        .send()
+        .await
+        .expect("graph answers");
+    assert_eq!(
+        error_code_of(assign).await,
+        (StatusCode::NOT_FOUND, "Request_ResourceNotFound".to_owned())
+    );
+    let grant = api
+        .graph(
+            &token,
+            Method::POST,
+            &format!(
+                "/v1.0/servicePrincipals/{}/appRoleAssignedTo",
+                seed.graph_service_principal_id
+            ),
+        )
+        .json(&json!({"principalId": app.service_principal_id, "resourceId": seed.graph_service_principal_id, "appRoleId": "741f803b-c850-494e-b5df-cde7c675a1ca"}))
+        .send()
+        .await
+        .expect("graph answers");
+    assert_eq!(grant.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn reads_of_a_registration_serve_the_old_list_while_replicas_are_stale() {
+    let api = Api::start(SandboxConfig {
+        faults: Faults {
+            stale_read_ms: 60_000,
+            ..Faults::default()
+        },
+        ..SandboxConfig::default()
+    });
+    let token = api.graph_token().await;
+    let application = format!(
+        "/v1.0/applications/{}",
+        api.sandbox.seed().custom_app_object_id
+    );
+    let patched = api
+        .graph(&token, Method::PATCH, &application)
+        .json(&json!({"requiredResourceAccess": []}))
+        .send()
+        .await
+        .expect("graph answers");
+    assert_eq!(patched.status(), StatusCode::NO_CONTENT);
+    let read = api
+        .graph(&token, Method::GET, &application)
+        .send()
+        .await
+        .expect("graph answers");
+    let read = json_of(read).await;
+    assert_eq!(
+        read["requiredResourceAccess"].as_array().map(Vec::len),
+        Some(1),
+        "the seeded scope is still served: {read}"
+    );
+}

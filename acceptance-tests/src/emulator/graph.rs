@@ -174,7 +174,7 @@ fn single_filter(
             StatusCode::BAD_REQUEST,
             "Request_UnsupportedQuery",
             &format!(
-                "Unsupported or invalid query filter clause specified for property '{}' of resource '{resource}'.",
+                "Invalid filter clause: Unsupported or invalid query filter clause specified for property '{}' of resource '{resource}'.",
                 eq.property
             ),
             headers,
