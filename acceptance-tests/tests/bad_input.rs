@@ -202,6 +202,60 @@ fn cases() -> Vec<Case> {
             &["role must not be empty"],
         ),
         plan(
+            "template id given as role",
+            Env::Keep,
+            r#"resource "expel_role_assignment" "r" {
+  principal_id = "{expel_sp}"
+  role         = "fe930be7-5e62-47db-91af-98c3a49a38b1"
+}"#,
+            &["role is a template id", "use role_definition_id ="],
+        ),
+        plan(
+            "both role and role_definition_id, naming different roles",
+            Env::Keep,
+            r#"resource "expel_role_assignment" "r" {
+  principal_id       = "{expel_sp}"
+  role               = "User Administrator"
+  role_definition_id = "5d6b6bb7-de71-4623-b4af-96380a352509"
+}"#,
+            &[
+                "role and role_definition_id name different roles",
+                "Set only one of them",
+            ],
+        ),
+        plan(
+            "neither role nor role_definition_id",
+            Env::Keep,
+            r#"resource "expel_role_assignment" "r" {
+  principal_id = "{expel_sp}"
+}"#,
+            &["Set role or role_definition_id"],
+        ),
+        plan(
+            "role_definition_id that is not a GUID",
+            Env::Keep,
+            r#"resource "expel_role_assignment" "r" {
+  principal_id       = "{expel_sp}"
+  role_definition_id = "User Administrator"
+}"#,
+            &[
+                "role_definition_id must be a GUID",
+                "use the role's template id",
+            ],
+        ),
+        plan(
+            "unknown role template id",
+            Env::Keep,
+            r#"resource "expel_role_assignment" "r" {
+  principal_id       = "{expel_sp}"
+  role_definition_id = "00000000-0000-4000-8000-000000000001"
+}"#,
+            &[
+                "Unknown directory role \"00000000-0000-4000-8000-000000000001\"",
+                "role_definition_id",
+            ],
+        ),
+        plan(
             "relative scope",
             Env::Keep,
             r#"resource "expel_role_assignment" "r" {

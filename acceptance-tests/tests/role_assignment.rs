@@ -7,12 +7,22 @@ use expel_acceptance_tests::sandbox::{Faults, SandboxConfig};
 const USER_ADMINISTRATOR: &str = "fe930be7-5e62-47db-91af-98c3a49a38b1";
 const SECURITY_READER: &str = "5d6b6bb7-de71-4623-b4af-96380a352509";
 
+/// An assignment naming its role by display name (`role`).
 fn assignment(name: &str, principal: &str, role: &str) -> String {
+    assignment_with(name, principal, "role", role)
+}
+
+/// An assignment naming its role by template id (`role_definition_id`).
+fn assignment_by_id(name: &str, principal: &str, template_id: &str) -> String {
+    assignment_with(name, principal, "role_definition_id", template_id)
+}
+
+fn assignment_with(name: &str, principal: &str, attribute: &str, value: &str) -> String {
     format!(
         r#"
 resource "expel_role_assignment" "{name}" {{
   principal_id = "{principal}"
-  role         = "{role}"
+  {attribute} = "{value}"
 }}
 "#
     )
@@ -98,27 +108,45 @@ fn both_roles_on_a_custom_app_live_through_the_full_lifecycle() {
 }
 
 #[test]
-fn role_by_template_id_keeps_the_users_form_and_plans_empty() {
+fn role_by_template_id_fills_in_the_name_and_plans_empty() {
     let target = Target::from_env();
     let Some(sandbox) = target.sandbox() else {
         return;
     };
     let principal = sandbox.seed().expel_app_service_principal_id.clone();
-    let workspace = Workspace::new(target.environment(Credentials::Secret));
-    workspace.config(&config(&[assignment(
+    let workspace = Workspace::applied(
+        target.environment(Credentials::Secret),
+        &config(&[assignment_by_id("reader", &principal, SECURITY_READER)]),
+    );
+    workspace.assert_plan_empty();
+    let reader = workspace.resource("expel_role_assignment.reader");
+    assert_eq!(reader["role"], "Security Reader");
+    assert_eq!(reader["role_definition_id"], SECURITY_READER);
+    assert_eq!(assignments_of(&target, &principal).len(), 1);
+}
+
+#[test]
+fn switching_between_the_two_forms_of_one_role_is_not_a_replacement() {
+    let target = Target::from_env();
+    let Some(sandbox) = target.sandbox() else {
+        return;
+    };
+    let principal = sandbox.seed().expel_app_service_principal_id.clone();
+    let workspace = Workspace::applied(
+        target.environment(Credentials::Secret),
+        &config(&[assignment("reader", &principal, "Security Reader")]),
+    );
+    let id = workspace.resource("expel_role_assignment.reader")["id"].clone();
+
+    // The other form of the same role: both attributes are in state already.
+    workspace.config(&config(&[assignment_by_id(
         "reader",
         &principal,
         SECURITY_READER,
     )]));
-    workspace.init();
-    workspace.apply();
     workspace.assert_plan_empty();
-    assert_eq!(
-        workspace.resource("expel_role_assignment.reader")["role"],
-        SECURITY_READER
-    );
 
-    // The same role by name is not a replacement: only the spelling in state changes.
+    // The name in another letter case: planned as written, an update that sends nothing.
     workspace.config(&config(&[assignment(
         "reader",
         &principal,
@@ -132,7 +160,55 @@ fn role_by_template_id_keeps_the_users_form_and_plans_empty() {
     );
     workspace.apply();
     workspace.assert_plan_empty();
+
+    // And back to the template id.
+    workspace.config(&config(&[assignment_by_id(
+        "reader",
+        &principal,
+        SECURITY_READER,
+    )]));
+    workspace.assert_plan_empty();
+    assert_eq!(workspace.resource("expel_role_assignment.reader")["id"], id);
     assert_eq!(assignments_of(&target, &principal).len(), 1);
+}
+
+#[test]
+fn cli_import_plans_empty_with_either_form() {
+    let target = Target::from_env();
+    let Some(sandbox) = target.sandbox() else {
+        return;
+    };
+    let principal = sandbox.seed().expel_app_service_principal_id.clone();
+    let env = target.environment(Credentials::Secret);
+    let creator = Workspace::applied(
+        env.clone(),
+        &config(&[assignment("reader", &principal, "Security Reader")]),
+    );
+    let id = creator.resource("expel_role_assignment.reader")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    target.settle();
+
+    for (form, block) in [
+        (
+            "role_definition_id",
+            assignment_by_id("imported", &principal, SECURITY_READER),
+        ),
+        (
+            "role",
+            assignment("imported", &principal, "Security Reader"),
+        ),
+    ] {
+        let importer = Workspace::new(env.clone());
+        importer.config(&config(&[block]));
+        importer.init();
+        importer.import("expel_role_assignment.imported", &id);
+        let imported = importer.resource("expel_role_assignment.imported");
+        assert_eq!(imported["role"], "Security Reader", "by {form}");
+        assert_eq!(imported["role_definition_id"], SECURITY_READER, "by {form}");
+        importer.assert_plan_empty();
+    }
 }
 
 #[test]
@@ -158,6 +234,34 @@ fn changing_the_role_forces_replacement() {
     let plan = workspace.assert_plan_changes().text();
     assert!(plan.contains("# forces replacement"), "{plan}");
     workspace.apply();
+    let roles: Vec<_> = assignments_of(&target, &principal)
+        .iter()
+        .map(|a| a["roleDefinitionId"].clone())
+        .collect();
+    assert_eq!(roles, vec![serde_json::json!(USER_ADMINISTRATOR)]);
+}
+
+#[test]
+fn changing_the_role_by_template_id_or_into_the_other_form_forces_replacement() {
+    let target = Target::from_env();
+    let Some(sandbox) = target.sandbox() else {
+        return;
+    };
+    let principal = sandbox.seed().expel_app_service_principal_id.clone();
+    let workspace = Workspace::applied(
+        target.environment(Credentials::Secret),
+        &config(&[assignment_by_id("role", &principal, SECURITY_READER)]),
+    );
+    for changed in [
+        assignment_by_id("role", &principal, USER_ADMINISTRATOR),
+        assignment("role", &principal, "User Administrator"),
+    ] {
+        workspace.config(&config(&[changed]));
+        let plan = workspace.assert_plan_changes().text();
+        assert!(plan.contains("# forces replacement"), "{plan}");
+    }
+    workspace.apply();
+    workspace.assert_plan_empty();
     let roles: Vec<_> = assignments_of(&target, &principal)
         .iter()
         .map(|a| a["roleDefinitionId"].clone())
@@ -316,8 +420,9 @@ fn import_blocks_generate_a_config_that_plans_empty() {
     target.settle();
     let generated =
         Workspace::import_with_generated_config(env, &[("expel_role_assignment.imported", &id)]);
+    // Both forms of the role are written, and that configuration plans empty too.
     assert!(
-        generated.contains("role") && generated.contains("User Administrator"),
+        generated.contains("User Administrator") && generated.contains(USER_ADMINISTRATOR),
         "{generated}"
     );
 }

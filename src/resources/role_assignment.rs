@@ -2,9 +2,11 @@
 //! (guides: "Add an Expel Assignment to the User Administrator Role", "Assign the
 //! SecurityReader Role").
 //!
-//! Every argument forces replacement; there is no update path. `role` is a display name or a
-//! template id: the user's form is kept in state and the other form of the same role never
-//! forces a replacement.
+//! Every argument forces replacement; there is no update path. The role is configured in one of
+//! two forms, `role` (display name) or `role_definition_id` (template id), and the provider fills
+//! in the other. Both are optional + computed, so after an import, which records both, the plan
+//! is empty whichever form the configuration uses, and naming the same role in the other form
+//! is never a replacement.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -45,7 +47,7 @@ pub struct State {
     /// Object id of the service principal.
     #[serde(default)]
     pub principal_id: Value<String>,
-    /// Role display name or template id, as the user wrote it.
+    /// Role display name, e.g. `User Administrator`.
     #[serde(default)]
     pub role: Value<String>,
     /// Scope, `/` for the whole directory.
@@ -64,6 +66,15 @@ const RESOURCE: &str = "expel_role_assignment";
 
 /// The default scope: the whole directory.
 const DIRECTORY_SCOPE: &str = "/";
+
+/// The attribute naming the role by display name.
+const ROLE: &str = "role";
+
+/// The attribute naming the role by template id.
+const ROLE_DEFINITION_ID: &str = "role_definition_id";
+
+/// A template id to show in messages: User Administrator's.
+const EXAMPLE_TEMPLATE_ID: &str = "fe930be7-5e62-47db-91af-98c3a49a38b1";
 
 /// The import ID: a role assignment id, optionally in the azuread form
 /// `/roleManagement/directory/roleAssignments/<id>`.
@@ -107,15 +118,7 @@ fn validate(state: &State, diags: &mut Diagnostics) {
             );
         }
     }
-    if let Value::Value(role) = &state.role {
-        if role.trim().is_empty() {
-            diags.error(
-                "role must not be empty",
-                "Use a role display name such as \"User Administrator\" or its template id.",
-                AttributePath::new("role"),
-            );
-        }
-    }
+    validate_role(state, diags);
     timeouts::validate(&state.timeouts, diags);
     if let Value::Value(scope) = &state.directory_scope_id {
         if !scope.starts_with('/') {
@@ -128,21 +131,121 @@ fn validate(state: &State, diags: &mut Diagnostics) {
     }
 }
 
+/// Checks that the role is configured, each form in its own attribute. Both set is left to
+/// plan, which needs Graph to tell whether they name the same role: the configuration that
+/// `terraform plan -generate-config-out` writes after an import sets both.
+fn validate_role(state: &State, diags: &mut Diagnostics) {
+    if state.role.is_null() && state.role_definition_id.is_null() {
+        diags.error(
+            "Set role or role_definition_id",
+            format!("Name the directory role by display name, e.g. role = \"User Administrator\", or by template id, e.g. role_definition_id = \"{EXAMPLE_TEMPLATE_ID}\"."),
+            AttributePath::new(ROLE),
+        );
+    }
+    if let Value::Value(role) = &state.role {
+        let role = role.trim();
+        if role.is_empty() {
+            diags.error(
+                "role must not be empty",
+                "Use a role display name such as \"User Administrator\", or set role_definition_id to the role's template id instead.",
+                AttributePath::new(ROLE),
+            );
+        } else if is_guid(role) {
+            diags.error(
+                "role is a template id, not a display name",
+                format!("A template id goes in role_definition_id: use role_definition_id = \"{role}\" instead of role, or set role to the role's display name such as \"User Administrator\"."),
+                AttributePath::new(ROLE),
+            );
+        }
+    }
+    if let Value::Value(id) = &state.role_definition_id {
+        if !is_guid(id) {
+            diags.error(
+                "role_definition_id must be a GUID",
+                format!("role_definition_id is {id:?}; use the role's template id, e.g. \"{EXAMPLE_TEMPLATE_ID}\" for User Administrator, or name the role by display name with role instead."),
+                AttributePath::new(ROLE_DEFINITION_ID),
+            );
+        }
+    }
+}
+
+/// Whether `text` is a GUID, the form of a template id.
+fn is_guid(text: &str) -> bool {
+    uuid::Uuid::parse_str(text).is_ok()
+}
+
+/// The role a configuration names, as far as plan can tell.
+enum ConfiguredRole {
+    /// Looked up.
+    Known(RoleDefinition),
+    /// A configured value comes from another resource and is not known yet.
+    NotYetKnown,
+}
+
+/// Whether each role attribute the configuration sets equals prior state's (ignoring ASCII
+/// case, as Graph does), so the role is unchanged without a lookup.
+fn role_as_in_prior(config: &State, prior: &State) -> bool {
+    let same = |configured: &Value<String>, prior: &Value<String>| match (configured, prior) {
+        (Value::Null, _) => true,
+        (Value::Value(configured), Value::Value(prior)) => configured.eq_ignore_ascii_case(prior),
+        _ => false,
+    };
+    let configured = !(config.role.is_null() && config.role_definition_id.is_null());
+    configured
+        && same(&config.role, &prior.role)
+        && same(&config.role_definition_id, &prior.role_definition_id)
+}
+
+/// Sets the role attributes the configuration leaves out. Configured ones are left alone:
+/// the protocol wants them planned exactly as written.
+fn fill_unconfigured(
+    planned: &mut State,
+    config: &State,
+    role: Value<String>,
+    role_definition_id: Value<String>,
+) {
+    if config.role.is_null() {
+        planned.role = role;
+    }
+    if config.role_definition_id.is_null() {
+        planned.role_definition_id = role_definition_id;
+    }
+}
+
+/// The role attributes the configuration sets, for `requires_replace`.
+fn configured_role_attributes(config: &State) -> Vec<AttributePath> {
+    [
+        (ROLE, &config.role),
+        (ROLE_DEFINITION_ID, &config.role_definition_id),
+    ]
+    .into_iter()
+    .filter(|(_, value)| !value.is_null())
+    .map(|(name, _)| AttributePath::new(name))
+    .collect()
+}
+
 impl RoleAssignmentResource {
-    /// Resolves `role` (name or template id), reporting an unknown role on the attribute.
+    /// Looks up a role by display name or template id, reporting an unknown role on
+    /// `attribute`.
     async fn resolve_role(
         &self,
         graph: &GraphClient,
+        attribute: &'static str,
         role: &str,
         diags: &mut Diagnostics,
     ) -> Option<RoleDefinition> {
         match self.data.lookups().role_definition(graph, role).await {
             Ok(Some(definition)) => Some(definition),
             Ok(None) => {
+                let fix = if attribute == ROLE_DEFINITION_ID {
+                    format!("No role definition has this template id. Use the template id of a directory role, e.g. \"{EXAMPLE_TEMPLATE_ID}\" for User Administrator, or name the role by display name with role instead.")
+                } else {
+                    "No role definition has this display name. Use a built-in role name such as \"User Administrator\" or \"Security Reader\", or give the role's template id as role_definition_id instead.".to_owned()
+                };
                 diags.error(
                     format!("Unknown directory role {role:?}"),
-                    "No role definition has this display name or template id. Use a built-in role name such as \"User Administrator\" or \"Security Reader\", or its template id.",
-                    AttributePath::new("role"),
+                    fix,
+                    AttributePath::new(attribute),
                 );
                 None
             }
@@ -151,9 +254,74 @@ impl RoleAssignmentResource {
                     diags,
                     &format!("looking up directory role {role:?}"),
                     &err,
-                    Some("role"),
+                    Some(attribute),
                 );
                 None
+            }
+        }
+    }
+
+    /// Looks up the role the configuration names. When both attributes are set they must
+    /// name the same role.
+    async fn configured_role(
+        &self,
+        graph: &GraphClient,
+        config: &State,
+        diags: &mut Diagnostics,
+    ) -> Option<ConfiguredRole> {
+        let mut found = Vec::new();
+        for (attribute, value) in [
+            (ROLE, &config.role),
+            (ROLE_DEFINITION_ID, &config.role_definition_id),
+        ] {
+            match value {
+                Value::Value(role) => {
+                    found.push(self.resolve_role(graph, attribute, role, diags).await?);
+                }
+                Value::Unknown => return Some(ConfiguredRole::NotYetKnown),
+                Value::Null => {}
+            }
+        }
+        match found.as_slice() {
+            [by_name, by_id] if !same_definition(by_name, by_id) => {
+                diags.error(
+                    "role and role_definition_id name different roles",
+                    format!(
+                        "role is {:?} (template id {}) but role_definition_id is {} ({}). Set only one of them: role = {:?} or role_definition_id = {:?}.",
+                        by_name.display_name,
+                        definition_id(by_name),
+                        definition_id(by_id),
+                        by_id.display_name,
+                        by_name.display_name,
+                        definition_id(by_id),
+                    ),
+                    AttributePath::new(ROLE_DEFINITION_ID),
+                );
+                None
+            }
+            [definition, ..] => Some(ConfiguredRole::Known(definition.clone())),
+            // Neither is set, which validate refuses.
+            [] => Some(ConfiguredRole::NotYetKnown),
+        }
+    }
+
+    /// The display name of the role with this template id, `Null` when it cannot be looked up
+    /// now (a later refresh tries again).
+    async fn display_name_of(&self, graph: &GraphClient, template_id: &str) -> Value<String> {
+        match self
+            .data
+            .lookups()
+            .role_definition(graph, template_id)
+            .await
+        {
+            Ok(Some(definition)) => Value::Value(definition.display_name),
+            Ok(None) => {
+                tracing::warn!(%template_id, "no role definition has this template id");
+                Value::Null
+            }
+            Err(err) => {
+                tracing::warn!(%template_id, error = %err, "could not look up the role's display name");
+                Value::Null
             }
         }
     }
@@ -209,24 +377,32 @@ impl RoleAssignmentResource {
                     .role_definition_id
                     .as_ref_option()
                     .is_some_and(|d| d.eq_ignore_ascii_case(&assignment.role_definition_id));
-                let role =
-                    if same_role {
-                        state.role.clone()
-                    } else {
-                        // Imported, or changed behind our back: show the role by name.
-                        let definition = self
-                            .data
-                            .lookups()
-                            .role_definition(graph, &assignment.role_definition_id)
-                            .await
-                            .ok()
-                            .flatten();
-                        Value::Value(definition.map_or_else(
-                            || assignment.role_definition_id.clone(),
-                            |d| d.display_name,
-                        ))
-                    };
-                Some((Some(state_from(assignment, role, state.timeouts)), private))
+                // An older version recorded a template id as `role`; show the name instead.
+                let named = state
+                    .role
+                    .as_ref_option()
+                    .is_some_and(|r| !is_guid(r.trim()));
+                let role = if same_role && named {
+                    state.role.clone()
+                } else {
+                    // Imported, or changed behind our back: look the name up.
+                    self.display_name_of(graph, &assignment.role_definition_id)
+                        .await
+                };
+                let role_definition_id = if same_role {
+                    state.role_definition_id.clone()
+                } else {
+                    Value::Value(assignment.role_definition_id.clone())
+                };
+                Some((
+                    Some(state_from(
+                        assignment,
+                        role,
+                        role_definition_id,
+                        state.timeouts,
+                    )),
+                    private,
+                ))
             }
             // Gone: a null state tells Terraform to plan its re-creation.
             Err(err) if err.is_not_found() => Some((None, None)),
@@ -245,16 +421,14 @@ impl RoleAssignmentResource {
     ) -> Option<(Option<State>, Private)> {
         let graph = self.data.graph(diags)?;
         let principal = known(&planned.principal_id, "principal_id", diags)?.clone();
-        let role = known(&planned.role, "role", diags)?.clone();
+        // Plan fills in both role attributes once the configured one is known.
+        let role = known(&planned.role, ROLE, diags)?.clone();
+        let definition = known(&planned.role_definition_id, ROLE_DEFINITION_ID, diags)?.clone();
         let scope = planned
             .directory_scope_id
             .as_ref_option()
             .cloned()
             .unwrap_or_else(|| DIRECTORY_SCOPE.to_owned());
-        let definition = match planned.role_definition_id.as_ref_option() {
-            Some(id) => id.clone(),
-            None => definition_id(&self.resolve_role(graph, &role, diags).await?),
-        };
         let created = match graph
             .create_role_assignment(&definition, &principal, &scope)
             .await
@@ -280,8 +454,14 @@ impl RoleAssignmentResource {
             Err(err) => Err(err),
         };
         match created {
+            // The role attributes as planned: the configured one must come back as written.
             Ok(assignment) => Some((
-                Some(state_from(assignment, planned.role, planned.timeouts)),
+                Some(state_from(
+                    assignment,
+                    planned.role,
+                    planned.role_definition_id,
+                    planned.timeouts,
+                )),
                 written_now(),
             )),
             Err(err) => {
@@ -325,14 +505,19 @@ impl RoleAssignmentResource {
     }
 }
 
-fn state_from(assignment: RoleAssignment, role: Value<String>, timeouts: Value<Timeouts>) -> State {
+fn state_from(
+    assignment: RoleAssignment,
+    role: Value<String>,
+    role_definition_id: Value<String>,
+    timeouts: Value<Timeouts>,
+) -> State {
     State {
         timeouts,
         id: Value::Value(assignment.id),
         principal_id: Value::Value(assignment.principal_id),
         role,
         directory_scope_id: Value::Value(assignment.directory_scope_id),
-        role_definition_id: Value::Value(assignment.role_definition_id),
+        role_definition_id,
     }
 }
 
@@ -341,6 +526,11 @@ fn definition_id(definition: &RoleDefinition) -> String {
         .template_id
         .clone()
         .unwrap_or_else(|| definition.id.clone())
+}
+
+/// Whether two definitions are the same role.
+fn same_definition(a: &RoleDefinition, b: &RoleDefinition) -> bool {
+    definition_id(a).eq_ignore_ascii_case(&definition_id(b))
 }
 
 #[async_trait]
@@ -353,9 +543,9 @@ impl Resource for RoleAssignmentResource {
         let attributes: HashMap<_, _> = [
             ("id", schema::computed_string("The role assignment id.")),
             ("principal_id", schema::required_string("Object id of the service principal to assign the role to. Changing it forces a new assignment.")),
-            ("role", schema::required_string("Directory role: a display name such as `User Administrator` or `Security Reader`, or its template id. The form you write is kept; the other form of the same role never shows as a change. Changing the role forces a new assignment.")),
+            (ROLE, schema::optional_computed_string("Directory role by display name, such as `User Administrator` or `Security Reader`. Set exactly one of `role` and `role_definition_id`; the provider fills in the other. Naming the same role in the other form is not a change; changing the role forces a new assignment.")),
             ("directory_scope_id", schema::optional_computed_string("Scope of the assignment, `/` (the default) for the whole directory. Changing it forces a new assignment.")),
-            ("role_definition_id", schema::computed_string("Template id of the role.")),
+            (ROLE_DEFINITION_ID, schema::optional_computed_string("Directory role by template id (a GUID), such as `fe930be7-5e62-47db-91af-98c3a49a38b1` for User Administrator. Set exactly one of `role` and `role_definition_id`; the provider fills in the other. Naming the same role in the other form is not a change; changing the role forces a new assignment.")),
         ]
         .into_iter()
         .map(|(name, attribute)| (name.to_owned(), attribute))
@@ -400,19 +590,29 @@ impl Resource for RoleAssignmentResource {
         &self,
         diags: &mut Diagnostics,
         proposed: Option<State>,
-        _config: Option<State>,
+        config: Option<State>,
         _meta: ValueEmpty,
     ) -> Option<(Option<State>, Private)> {
         let mut planned = present(proposed, diags)?;
+        let config = present(config, diags)?;
         if planned.directory_scope_id.is_null() {
             planned.directory_scope_id = Value::Value(DIRECTORY_SCOPE.to_owned());
         }
         planned.id = Value::Unknown;
-        planned.role_definition_id = Value::Unknown;
         let graph = self.data.graph(diags)?;
-        if let Value::Value(role) = &planned.role {
-            let definition = self.resolve_role(graph, role, diags).await?;
-            planned.role_definition_id = Value::Value(definition_id(&definition));
+        match self.configured_role(graph, &config, diags).await? {
+            ConfiguredRole::Known(definition) => {
+                let id = definition_id(&definition);
+                fill_unconfigured(
+                    &mut planned,
+                    &config,
+                    Value::Value(definition.display_name),
+                    Value::Value(id),
+                );
+            }
+            ConfiguredRole::NotYetKnown => {
+                fill_unconfigured(&mut planned, &config, Value::Unknown, Value::Unknown);
+            }
         }
         if let Value::Value(principal) = &planned.principal_id {
             self.check_principal(graph, principal, diags).await?;
@@ -425,12 +625,13 @@ impl Resource for RoleAssignmentResource {
         diags: &mut Diagnostics,
         prior: Option<State>,
         proposed: Option<State>,
-        _config: Option<State>,
+        config: Option<State>,
         prior_private: Private,
         _meta: ValueEmpty,
     ) -> Option<(Option<State>, Private, Vec<AttributePath>)> {
         let prior = present(prior, diags)?;
         let mut planned = present(proposed, diags)?;
+        let config = present(config, diags)?;
         if planned.directory_scope_id.is_null()
             || planned.directory_scope_id == Value::Unknown && prior.directory_scope_id.is_null()
         {
@@ -443,25 +644,35 @@ impl Resource for RoleAssignmentResource {
         if planned.directory_scope_id != prior.directory_scope_id {
             replace.push(AttributePath::new("directory_scope_id"));
         }
-        if planned.role != prior.role {
-            let same_role = match &planned.role {
-                Value::Value(role) => {
-                    let graph = self.data.graph(diags)?;
-                    let definition = self.resolve_role(graph, role, diags).await?;
-                    prior
-                        .role_definition_id
-                        .as_ref_option()
-                        .is_some_and(|d| d.eq_ignore_ascii_case(&definition_id(&definition)))
-                }
-                _ => false,
-            };
-            if !same_role {
-                replace.push(AttributePath::new("role"));
+        let same_role = if role_as_in_prior(&config, &prior) {
+            true
+        } else {
+            // Named differently than in state: the same role only if the lookup says so.
+            let graph = self.data.graph(diags)?;
+            match self.configured_role(graph, &config, diags).await? {
+                ConfiguredRole::Known(definition) => prior
+                    .role_definition_id
+                    .as_ref_option()
+                    .is_some_and(|d| d.eq_ignore_ascii_case(&definition_id(&definition))),
+                ConfiguredRole::NotYetKnown => false,
             }
+        };
+        if same_role {
+            // The other form of the same role, or another letter case: the attribute left
+            // out keeps its value from state, so the plan is empty or a no-op update.
+            fill_unconfigured(
+                &mut planned,
+                &config,
+                prior.role.clone(),
+                prior.role_definition_id.clone(),
+            );
+        } else {
+            replace.extend(configured_role_attributes(&config));
         }
         if !replace.is_empty() {
+            // The new assignment's id, and the role attribute left out, come from create.
             planned.id = Value::Unknown;
-            planned.role_definition_id = Value::Unknown;
+            fill_unconfigured(&mut planned, &config, Value::Unknown, Value::Unknown);
         }
         Some((Some(planned), prior_private, replace))
     }
@@ -505,8 +716,8 @@ impl Resource for RoleAssignmentResource {
         private: Private,
         _meta: ValueEmpty,
     ) -> Option<(Option<State>, Private)> {
-        // Only reached when `role` changes between two forms of the same role, or the timeouts
-        // change: nothing to send.
+        // Only reached when the configured role attribute changes letter case only (the same
+        // role), or the timeouts change: nothing to send.
         Some((planned, private))
     }
 
@@ -587,16 +798,104 @@ mod tests {
         }
     }
 
+    const SECURITY_READER: &str = "5d6b6bb7-de71-4623-b4af-96380a352509";
+
+    /// A configuration naming the role by display name, otherwise as given.
+    fn by_name(role: &str) -> State {
+        State {
+            principal_id: Value::Value("0badc0de-0000-4000-8000-000000000000".into()),
+            role: Value::Value(role.into()),
+            ..Default::default()
+        }
+    }
+
+    /// A configuration naming the role by template id, otherwise as given.
+    fn by_template_id(id: &str) -> State {
+        State {
+            principal_id: Value::Value("0badc0de-0000-4000-8000-000000000000".into()),
+            role_definition_id: Value::Value(id.into()),
+            ..Default::default()
+        }
+    }
+
+    /// The diagnostics of validating `state`.
+    fn validated(state: &State) -> Diagnostics {
+        let mut diags = Diagnostics::default();
+        validate(state, &mut diags);
+        diags
+    }
+
+    #[test]
+    fn validation_accepts_a_display_name_as_role() {
+        assert!(validated(&by_name("Security Reader")).errors.is_empty());
+    }
+
+    #[test]
+    fn validation_accepts_a_template_id_as_role_definition_id() {
+        assert!(validated(&by_template_id(SECURITY_READER))
+            .errors
+            .is_empty());
+    }
+
+    #[test]
+    fn validation_requires_role_or_role_definition_id_naming_both() {
+        let diags = validated(&State {
+            principal_id: Value::Value("0badc0de-0000-4000-8000-000000000000".into()),
+            ..Default::default()
+        });
+        assert_eq!(diags.errors.len(), 1);
+        assert_eq!(diags.errors[0].summary, "Set role or role_definition_id");
+        assert!(diags.errors[0].detail.contains("role_definition_id ="));
+    }
+
+    #[test]
+    fn validation_refuses_a_template_id_as_role_showing_role_definition_id() {
+        let diags = validated(&by_name(SECURITY_READER));
+        assert_eq!(diags.errors.len(), 1);
+        assert_eq!(diags.errors[0].attribute, AttributePath::new("role"));
+        assert!(
+            diags.errors[0]
+                .detail
+                .contains(&format!("role_definition_id = \"{SECURITY_READER}\"")),
+            "{:?}",
+            diags.errors[0].detail
+        );
+    }
+
+    #[test]
+    fn validation_refuses_a_role_definition_id_that_is_not_a_guid() {
+        let diags = validated(&by_template_id("Security Reader"));
+        assert_eq!(diags.errors.len(), 1);
+        assert_eq!(
+            diags.errors[0].attribute,
+            AttributePath::new("role_definition_id")
+        );
+        assert_eq!(diags.errors[0].summary, "role_definition_id must be a GUID");
+    }
+
+    #[test]
+    fn validation_refuses_an_empty_role() {
+        let diags = validated(&by_name(" "));
+        assert_eq!(diags.errors.len(), 1);
+        assert_eq!(diags.errors[0].summary, "role must not be empty");
+    }
+
+    #[test]
+    fn validation_leaves_both_forms_together_to_plan_which_looks_them_up() {
+        // What `terraform plan -generate-config-out` writes after an import.
+        let both = State {
+            role_definition_id: Value::Value(SECURITY_READER.into()),
+            ..by_name("Security Reader")
+        };
+        assert!(validated(&both).errors.is_empty());
+    }
+
     #[test]
     fn validation_names_a_malformed_principal() {
-        let mut diags = Diagnostics::default();
-        validate(
-            &State {
-                principal_id: Value::Value("expel-app".into()),
-                ..Default::default()
-            },
-            &mut diags,
-        );
+        let diags = validated(&State {
+            principal_id: Value::Value("expel-app".into()),
+            ..by_name("User Administrator")
+        });
         assert_eq!(diags.errors.len(), 1);
         assert_eq!(
             diags.errors[0].attribute,
@@ -606,28 +905,90 @@ mod tests {
 
     #[test]
     fn validation_rejects_a_relative_scope() {
-        let mut diags = Diagnostics::default();
-        validate(
-            &State {
-                directory_scope_id: Value::Value("administrativeUnits/1".into()),
-                ..Default::default()
-            },
-            &mut diags,
-        );
+        let diags = validated(&State {
+            directory_scope_id: Value::Value("administrativeUnits/1".into()),
+            ..by_name("User Administrator")
+        });
         assert_eq!(diags.errors.len(), 1);
     }
 
     #[test]
     fn unknown_values_are_not_validated() {
-        let mut diags = Diagnostics::default();
-        validate(
-            &State {
-                principal_id: Value::Unknown,
-                role: Value::Unknown,
-                ..Default::default()
-            },
-            &mut diags,
-        );
+        let diags = validated(&State {
+            principal_id: Value::Unknown,
+            role: Value::Unknown,
+            ..Default::default()
+        });
         assert!(diags.errors.is_empty());
+    }
+
+    /// Prior state of an assignment of Security Reader.
+    fn security_reader_in_state() -> State {
+        State {
+            role: Value::Value("Security Reader".into()),
+            role_definition_id: Value::Value(SECURITY_READER.into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_role_is_as_in_prior_when_the_configured_form_matches_state_in_either_form() {
+        let prior = security_reader_in_state();
+        assert!(role_as_in_prior(&by_name("Security Reader"), &prior));
+        assert!(role_as_in_prior(&by_template_id(SECURITY_READER), &prior));
+    }
+
+    #[test]
+    fn the_role_is_as_in_prior_whatever_the_letter_case() {
+        let prior = security_reader_in_state();
+        assert!(role_as_in_prior(&by_name("security reader"), &prior));
+        assert!(role_as_in_prior(
+            &by_template_id(&SECURITY_READER.to_ascii_uppercase()),
+            &prior
+        ));
+    }
+
+    #[test]
+    fn the_role_is_not_as_in_prior_when_another_role_or_an_unknown_value_is_configured() {
+        let prior = security_reader_in_state();
+        assert!(!role_as_in_prior(&by_name("User Administrator"), &prior));
+        assert!(!role_as_in_prior(
+            &by_template_id("fe930be7-5e62-47db-91af-98c3a49a38b1"),
+            &prior
+        ));
+        let unknown = State {
+            role: Value::Unknown,
+            ..Default::default()
+        };
+        assert!(!role_as_in_prior(&unknown, &prior));
+    }
+
+    #[test]
+    fn only_the_role_attribute_left_out_of_the_configuration_is_filled_in() {
+        let config = by_template_id(SECURITY_READER);
+        let mut planned = config.clone();
+        fill_unconfigured(
+            &mut planned,
+            &config,
+            Value::Value("Security Reader".into()),
+            Value::Value("not this".into()),
+        );
+        assert_eq!(planned.role, Value::Value("Security Reader".into()));
+        assert_eq!(
+            planned.role_definition_id,
+            Value::Value(SECURITY_READER.into())
+        );
+    }
+
+    #[test]
+    fn a_role_change_replaces_on_the_configured_attribute() {
+        assert_eq!(
+            configured_role_attributes(&by_template_id(SECURITY_READER)),
+            vec![AttributePath::new("role_definition_id")]
+        );
+        assert_eq!(
+            configured_role_attributes(&by_name("Security Reader")),
+            vec![AttributePath::new("role")]
+        );
     }
 }
