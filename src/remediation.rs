@@ -85,7 +85,7 @@ impl Remediation {
     /// Limits of the remediation the user must know about.
     pub fn limits(self) -> &'static str {
         match self {
-            Remediation::ResetCredentials => "Privileged and administrator accounts cannot have their credentials reset.",
+            Remediation::ResetCredentials => "Privileged and administrator accounts cannot have their credentials reset. Users must have MFA registered, and hybrid tenants (synchronised from on-premises Active Directory) need password writeback.",
             Remediation::RemoveMaliciousEmail => "Message Trace must be enabled in Exchange Online. Customers onboarded with the Expel app before 2026-03-12 must grant consent again for Exchange.ManageAsApp.",
         }
     }

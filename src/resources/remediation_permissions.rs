@@ -766,7 +766,7 @@ impl Resource for RemediationPermissionsResource {
         let attributes: HashMap<_, _> = [
             ("id", schema::computed_string("`<service_principal_id>/<remediation>[/custom]`, the import ID.")),
             ("client_id", schema::required_string("Application (client) id of the Expel integration app or of your custom app. Changing it forces replacement.")),
-            ("remediation", schema::required_string("`reset_credentials` or `remove_malicious_email`. Changing it forces replacement.")),
+            ("remediation", schema::required_string(&format!("`reset_credentials` or `remove_malicious_email`. Changing it forces replacement. Limits: Reset Credentials — {} Remove Malicious Email — {}", Remediation::ResetCredentials.limits(), Remediation::RemoveMaliciousEmail.limits()))),
             ("application_type", schema::optional_computed_string("`expel` (default): grant admin consent to Expel's integration app. `custom`: also declare the permission in your app registration's API permissions. Changing it forces replacement.")),
             ("service_principal_id", schema::computed_string("Object id of the app's service principal.")),
             ("resource_service_principal_id", schema::computed_string("Object id of Microsoft Graph's or Exchange Online's service principal in the tenant.")),
@@ -842,6 +842,12 @@ impl Resource for RemediationPermissionsResource {
             return Some((Some(planned), None));
         }
         let remediation: Remediation = parsed(&planned.remediation, "remediation", diags)?;
+        // Only a create plans this: the limits show once, when the permission is first granted.
+        diags.warning(
+            format!("Limits of the {remediation} auto remediation"),
+            remediation.limits(),
+            AttributePath::new("remediation"),
+        );
         let resolved = match planned.client_id.as_ref_option() {
             Some(client_id) => {
                 let graph = self.data.graph(diags)?;
