@@ -137,7 +137,7 @@ where
                     return Err(GraphError::NotReplicated {
                         object: what.to_owned(),
                         waited_s: pacing.waited().as_secs(),
-                        failure: err.failure().cloned().unwrap_or_default(),
+                        failure: Box::new(err.failure().cloned().unwrap_or_default()),
                     });
                 }
             }

@@ -41,8 +41,8 @@ pub enum GraphError {
         object: String,
         /// How long the provider waited, in seconds.
         waited_s: u64,
-        /// The last answer.
-        failure: ApiFailure,
+        /// The last answer (boxed: it is rare, and keeps every `Result` small).
+        failure: Box<ApiFailure>,
     },
     /// Any other unexpected answer (including one we could not decode).
     #[error("unexpected answer from Microsoft Graph: {0}")]
@@ -81,8 +81,8 @@ impl GraphError {
             | GraphError::BadRequest(f)
             | GraphError::Unauthorized(f)
             | GraphError::Throttled(f)
-            | GraphError::Forbidden { failure: f, .. }
-            | GraphError::NotReplicated { failure: f, .. } => Some(f),
+            | GraphError::Forbidden { failure: f, .. } => Some(f),
+            GraphError::NotReplicated { failure, .. } => Some(failure),
             GraphError::Transient(_)
             | GraphError::Authentication(_)
             | GraphError::Unexpected(_) => None,

@@ -150,6 +150,12 @@ enum Literal {
     Guid,
 }
 
+/// The filterable properties of an app role assignment, in either list of them.
+const GRANT_FILTERS: &[(&str, Literal)] = &[
+    ("resourceId", Literal::Guid),
+    ("principalDisplayName", Literal::Text),
+];
+
 /// The one `$filter` clause of a list call, checked against the properties Microsoft's Graph
 /// reference documents as filterable for it (`resource` names the type in the error).
 fn single_filter(
@@ -343,11 +349,7 @@ async fn list_assigned_to(
     if let Err(r) = require_with_id(&shared, &headers, READ, &id) {
         return r;
     }
-    let documented = [
-        ("resourceId", Literal::Guid),
-        ("principalDisplayName", Literal::Text),
-    ];
-    let filter = match single_filter(&query, &documented, "AppRoleAssignment", &headers) {
+    let filter = match single_filter(&query, GRANT_FILTERS, "AppRoleAssignment", &headers) {
         Ok(f) => f,
         Err(r) => return r,
     };
@@ -388,11 +390,7 @@ async fn list_assignments(
     if let Err(r) = require_with_id(&shared, &headers, READ, &id) {
         return r;
     }
-    let documented = [
-        ("resourceId", Literal::Guid),
-        ("principalDisplayName", Literal::Text),
-    ];
-    let filter = match single_filter(&query, &documented, "AppRoleAssignment", &headers) {
+    let filter = match single_filter(&query, GRANT_FILTERS, "AppRoleAssignment", &headers) {
         Ok(f) => f,
         Err(r) => return r,
     };
