@@ -76,7 +76,6 @@ impl GraphClient {
         let mut attempts = Attempts::new(&self.retry, "Microsoft Graph", request.clone());
         let mut refreshed = false;
         loop {
-            self.throttle.pass(&route, &request).await;
             attempts.begin();
             let client_request_id = uuid::Uuid::new_v4().to_string();
             let span = tracing::debug_span!(
@@ -88,7 +87,14 @@ impl GraphClient {
             );
             let started = Instant::now();
             let outcome = self
-                .attempt(&attempts, &method, &url, body, &client_request_id)
+                .attempt(
+                    &attempts,
+                    (&route, &request),
+                    &method,
+                    &url,
+                    body,
+                    &client_request_id,
+                )
                 .instrument(span.clone())
                 .await;
             let elapsed_ms = started.elapsed().as_millis() as u64;
@@ -158,6 +164,7 @@ impl GraphClient {
     async fn attempt(
         &self,
         attempts: &Attempts,
+        (route, request): (&str, &str),
         method: &Method,
         url: &Url,
         body: Option<&serde_json::Value>,
@@ -169,6 +176,9 @@ impl GraphClient {
             .token()
             .await
             .map_err(|err| AttemptError::Auth(err.to_string()))?;
+        // Right before sending: a 429 another request got while this one waited for its
+        // token holds it back too.
+        self.throttle.pass(route, request).await;
         attempts.awaiting_answer();
         let mut request = self
             .http
