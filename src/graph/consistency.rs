@@ -47,8 +47,9 @@ struct Pacing {
 }
 
 impl Pacing {
+    /// Beyond `budget` the wait ends; the operation's timeout may cut it shorter, with an
+    /// error that keeps the object in state (never a "not found" that would drop it).
     fn new(budget: Duration) -> Self {
-        let budget = deadline::remaining().map_or(budget, |left| budget.min(left));
         Self {
             started: Instant::now(),
             delay: Duration::from_millis(250),

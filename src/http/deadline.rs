@@ -12,14 +12,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 tokio::task_local! {
-    static OPERATION: Operation;
-}
-
-/// What code below an operation can see of it.
-#[derive(Clone)]
-struct Operation {
-    deadline: Instant,
-    waiting_for: Arc<Mutex<String>>,
+    static WAITING_FOR: Arc<Mutex<String>>;
 }
 
 /// An operation cut off by its deadline.
@@ -36,11 +29,7 @@ pub async fn within<F: Future>(limit: Duration, work: F) -> Result<F::Output, El
     let deadline = Instant::now()
         .checked_add(limit)
         .unwrap_or_else(|| Instant::now() + Duration::from_secs(365 * 24 * 3600));
-    let operation = Operation {
-        deadline,
-        waiting_for: breadcrumb.clone(),
-    };
-    match tokio::time::timeout_at(deadline, OPERATION.scope(operation, work)).await {
+    match tokio::time::timeout_at(deadline, WAITING_FOR.scope(breadcrumb.clone(), work)).await {
         Ok(output) => Ok(output),
         Err(_) => {
             let waiting_for = lock(&breadcrumb).clone();
@@ -58,14 +47,7 @@ pub async fn within<F: Future>(limit: Duration, work: F) -> Result<F::Output, El
 /// Records what the current operation is waiting for now; an empty string means nothing in
 /// particular (a no-op outside [`within`]).
 pub fn waiting_for(what: impl FnOnce() -> String) {
-    let _ = OPERATION.try_with(|operation| *lock(&operation.waiting_for) = what());
-}
-
-/// Time left before the current operation is cut off (`None` outside [`within`]).
-pub fn remaining() -> Option<Duration> {
-    OPERATION
-        .try_with(|operation| operation.deadline.saturating_duration_since(Instant::now()))
-        .ok()
+    let _ = WAITING_FOR.try_with(|breadcrumb| *lock(breadcrumb) = what());
 }
 
 fn lock(breadcrumb: &Mutex<String>) -> std::sync::MutexGuard<'_, String> {
@@ -111,21 +93,6 @@ mod tests {
     async fn work_without_breadcrumbs_still_says_something() {
         let outcome = within(Duration::from_millis(10), std::future::pending::<()>()).await;
         assert_eq!(outcome.unwrap_err().waiting_for, "the operation to finish");
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn the_time_left_shrinks_as_the_operation_runs() {
-        let left = within(Duration::from_secs(10), async {
-            tokio::time::sleep(Duration::from_secs(4)).await;
-            remaining()
-        })
-        .await;
-        assert_eq!(left, Ok(Some(Duration::from_secs(6))));
-    }
-
-    #[test]
-    fn outside_an_operation_no_time_is_left_to_count() {
-        assert_eq!(remaining(), None);
     }
 
     #[test]
