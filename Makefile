@@ -11,7 +11,7 @@ PROTOC := $(shell $(CARGO) run -q -p protoc-path)
 endif
 export PROTOC
 
-.PHONY: build sandbox demo test test-faults unit fuzz acceptance testacc fmt fmt-check lint check-terraform install clean
+.PHONY: build sandbox demo test test-faults unit fuzz acceptance testacc testacc-sandbox fmt fmt-check lint check-terraform install clean
 
 build: ## Build the provider and the sandbox
 	$(CARGO) build --workspace --bins
@@ -22,9 +22,10 @@ sandbox: ## Start the embedded sandbox in the foreground and print the variables
 demo: check-terraform build ## Start the sandbox, apply examples/quickstart, print its outputs, stop
 	scripts/demo.sh
 
-test: check-terraform fmt-check lint ## Format check, clippy, unit and acceptance tests, then the fault profile
+test: check-terraform fmt-check lint ## Format check, clippy, unit and acceptance tests, the fault profile, then testacc against a separate sandbox process
 	env -u SANDBOX_FAULTS $(CARGO) test --workspace --all-targets
 	CARGO="$(CARGO)" scripts/test-faults.sh
+	CARGO="$(CARGO)" scripts/testacc-sandbox.sh
 
 test-faults: check-terraform ## The acceptance suite again under every sandbox fault at once (SANDBOX_FAULTS=hostile)
 	CARGO="$(CARGO)" scripts/test-faults.sh
@@ -38,8 +39,11 @@ FUZZ_CASES ?= 20000
 fuzz: ## Property tests over every parser of untrusted input, FUZZ_CASES (20000) cases each
 	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test -p terraform-provider-expel --lib parser_properties
 
-testacc: check-terraform ## Acceptance tests against a real sandbox tenant (ARM_* and EXPEL_* set)
-	TF_ACC=1 $(CARGO) test -p expel-acceptance-tests --tests
+testacc: check-terraform ## Acceptance tests against a real sandbox tenant (ARM_* and EXPEL_* set); ends with a summary line
+	CARGO="$(CARGO)" scripts/testacc.sh
+
+testacc-sandbox: check-terraform ## make testacc against expel-sandbox started as a separate process
+	CARGO="$(CARGO)" scripts/testacc-sandbox.sh
 
 fmt: ## Format the code
 	$(CARGO) fmt --all

@@ -24,11 +24,16 @@ fn config(blocks: &[String]) -> String {
     format!("provider \"expel\" {{}}\n{}", blocks.concat())
 }
 
+/// This test's context lists in Workbench, read through its API.
 fn variables(target: &Target) -> Vec<Value> {
-    target.sandbox().expect("embedded").state()["contextVariables"]
-        .as_array()
-        .unwrap()
-        .clone()
+    target
+        .api()
+        .expect("Workbench access")
+        .context_lists()
+        .expect("list the context entries")
+        .into_iter()
+        .filter(|v| v["attributes"]["name"].as_str().is_some_and(|n| target.named_here(n)))
+        .collect()
 }
 
 fn values_of(target: &Target, id: &str) -> Vec<String> {
@@ -58,19 +63,19 @@ fn lists_of_both_remediations_live_through_the_full_lifecycle() {
     workspace.config(&config(&[
         list(
             "never_reset",
-            "Never reset",
+            &target.name("Never reset"),
             "username",
             &["breakglass@contoso.com", "svc-backup"],
         ),
         list(
             "always_reset",
-            "Always reset",
+            &target.name("Always reset"),
             "username",
             &["kiosk@contoso.com"],
         ),
         list(
             "never_remove",
-            "Never remove",
+            &target.name("Never remove"),
             "email_address",
             &["quarantine@contoso.com"],
         ),
@@ -80,7 +85,7 @@ fn lists_of_both_remediations_live_through_the_full_lifecycle() {
     workspace.assert_plan_empty();
     let never_reset = workspace.resource("expel_context_list.never_reset");
     let id = never_reset["id"].as_str().unwrap().to_owned();
-    let Some(sandbox) = target.sandbox() else {
+    let Some(sandbox) = target.sandbox_only("reads or changes the sandbox's Workbench state directly") else {
         return;
     };
     assert_eq!(
@@ -93,7 +98,10 @@ fn lists_of_both_remediations_live_through_the_full_lifecycle() {
     );
 
     workspace.assert_import_matches("expel_context_list.never_reset", &id);
-    workspace.assert_import_matches("expel_context_list.never_remove", "name:Never remove");
+    workspace.assert_import_matches(
+        "expel_context_list.never_remove",
+        &format!("name:{}", target.name("Never remove")),
+    );
 
     // Values edited in Workbench: drift shows, apply puts them back.
     sandbox.with_world(|world| {
@@ -134,13 +142,13 @@ fn lists_of_both_remediations_live_through_the_full_lifecycle() {
 fn rename_and_value_changes_update_in_place() {
     let target = Target::from_env();
     let workspace = workbench_only(&target);
-    workspace.config(&config(&[list("l", "Never reset", "username", &["a"])]));
+    workspace.config(&config(&[list("l", &target.name("Never reset"), "username", &["a"])]));
     workspace.init();
     workspace.apply();
     let id = workspace.resource("expel_context_list.l")["id"].clone();
     workspace.config(&config(&[list(
         "l",
-        "Never reset (VIPs)",
+        &target.name("Never reset (VIPs)"),
         "username",
         &["a", "b"],
     )]));
@@ -150,7 +158,7 @@ fn rename_and_value_changes_update_in_place() {
     workspace.assert_plan_empty();
     let after = workspace.resource("expel_context_list.l");
     assert_eq!(after["id"], id);
-    assert_eq!(after["name"], "Never reset (VIPs)");
+    assert_eq!(after["name"], target.name("Never reset (VIPs)").as_str());
 }
 
 #[test]
@@ -159,7 +167,7 @@ fn changing_the_context_type_forces_replacement() {
     let workspace = workbench_only(&target);
     workspace.config(&config(&[list(
         "l",
-        "Never remove",
+        &target.name("Never remove"),
         "username",
         &["quarantine@contoso.com"],
     )]));
@@ -167,7 +175,7 @@ fn changing_the_context_type_forces_replacement() {
     workspace.apply();
     workspace.config(&config(&[list(
         "l",
-        "Never remove",
+        &target.name("Never remove"),
         "email_address",
         &["quarantine@contoso.com"],
     )]));
@@ -183,13 +191,13 @@ fn changing_the_context_type_forces_replacement() {
 #[test]
 fn case_changes_made_in_workbench_never_show_as_a_diff() {
     let target = Target::from_env();
-    let Some(sandbox) = target.sandbox() else {
+    let Some(sandbox) = target.sandbox_only("reads or changes the sandbox's Workbench state directly") else {
         return;
     };
     let workspace = workbench_only(&target);
     workspace.config(&config(&[list(
         "l",
-        "Never remove",
+        &target.name("Never remove"),
         "email_address",
         &["Quarantine@Contoso.com"],
     )]));
@@ -217,7 +225,7 @@ fn organization_with_more_entries_than_a_page_is_searched_to_the_end() {
         page_size: 3,
         ..SandboxConfig::default()
     });
-    let Some(sandbox) = target.sandbox() else {
+    let Some(sandbox) = target.sandbox_only("reads or changes the sandbox's Workbench state directly") else {
         return;
     };
     let org = sandbox.seed().organization_id.clone();
@@ -276,7 +284,7 @@ fn five_thousand_values_apply_and_refresh_in_a_handful_of_requests() {
     let workspace = workbench_only(&target);
     workspace.config(&config(&[list(
         "big",
-        "Never reset",
+        &target.name("Never reset"),
         "email_address",
         &refs,
     )]));
@@ -320,18 +328,18 @@ fn bad_values_are_each_named_at_validate() {
     workspace.config(&config(&[
         list(
             "ips",
-            "Hosts",
+            &target.name("Hosts"),
             "ip_address",
             &["10.0.0.1", "10.0.0.300", "web-01"],
         ),
         list(
             "mail",
-            "Never remove",
+            &target.name("Never remove"),
             "email_address",
             &["a@contoso.com", "A@contoso.com"],
         ),
-        list("empty", "Empty", "username", &[]),
-        list("kind", "Kind", "mac_address", &["00:11"]),
+        list("empty", &target.name("Empty"), "username", &[]),
+        list("kind", &target.name("Kind"), "mac_address", &["00:11"]),
     ]));
     workspace.init();
     let text = workspace.run(&["validate", "-no-color"]).text();
@@ -361,20 +369,26 @@ fn a_taken_name_fails_with_how_to_import_it() {
     let target = Target::from_env();
     let env = target.environment(Credentials::None);
     let first = Workspace::new(env.clone());
-    first.config(&config(&[list("l", "Never reset", "username", &["a"])]));
+    first.config(&config(&[list("l", &target.name("Never reset"), "username", &["a"])]));
     first.init();
     first.apply();
 
     let second = Workspace::new(env);
-    second.config(&config(&[list("l", "Never reset", "username", &["b"])]));
+    second.config(&config(&[list("l", &target.name("Never reset"), "username", &["b"])]));
     second.init();
     let text = second.apply_fails().text();
     assert!(
-        text.contains("A context list named \"Never reset\" already exists"),
+        text.contains(&format!(
+            "A context list named \"{}\" already exists",
+            target.name("Never reset")
+        )),
         "{text}"
     );
     assert!(
-        text.contains("terraform import <address> \"name:Never reset\""),
+        text.contains(&format!(
+            "terraform import <address> \"name:{}\"",
+            target.name("Never reset")
+        )),
         "{text}"
     );
 }
@@ -386,7 +400,7 @@ fn an_identical_list_under_a_taken_name_is_adopted() {
     let first = Workspace::new(env.clone());
     first.config(&config(&[list(
         "l",
-        "Never remove",
+        &target.name("Never remove"),
         "email_address",
         &["Quarantine@Contoso.com", "hold@contoso.com"],
     )]));
@@ -399,7 +413,7 @@ fn an_identical_list_under_a_taken_name_is_adopted() {
     let second = Workspace::new(env);
     second.config(&config(&[list(
         "l",
-        "Never remove",
+        &target.name("Never remove"),
         "email_address",
         &["hold@contoso.com", "quarantine@contoso.com"],
     )]));
@@ -417,7 +431,7 @@ fn a_wrong_api_key_names_expel_api_key() {
     let target = Target::from_env();
     let mut workspace = workbench_only(&target);
     workspace.set_env("EXPEL_API_KEY", "not-a-real-key");
-    workspace.config(&config(&[list("l", "Never reset", "username", &["a"])]));
+    workspace.config(&config(&[list("l", &target.name("Never reset"), "username", &["a"])]));
     workspace.init();
     let text = workspace.apply_fails().text();
     assert!(text.contains("EXPEL_API_KEY"), "{text}");
@@ -443,7 +457,7 @@ output "same" {{
   value = data.expel_context_list.by_id.values == data.expel_context_list.by_name.values && data.expel_context_list.by_name.context_type == "email_address"
 }}
 "#,
-        config(&[list("l", "Never remove", "email_address", &["quarantine@contoso.com"])])
+        config(&[list("l", &target.name("Never remove"), "email_address", &["quarantine@contoso.com"])])
     ));
     workspace.init();
     workspace.apply();
@@ -458,7 +472,7 @@ fn import_blocks_generate_a_config_that_plans_empty() {
         env.clone(),
         &config(&[list(
             "l",
-            "Never remove",
+            &target.name("Never remove"),
             "email_address",
             &["quarantine@contoso.com", "hold@contoso.com"],
         )]),
@@ -466,7 +480,10 @@ fn import_blocks_generate_a_config_that_plans_empty() {
 
     let generated = Workspace::import_with_generated_config(
         env,
-        &[("expel_context_list.imported", "name:Never remove")],
+        &[(
+            "expel_context_list.imported",
+            &format!("name:{}", target.name("Never remove")),
+        )],
     );
     assert!(generated.contains("quarantine@contoso.com"), "{generated}");
 }

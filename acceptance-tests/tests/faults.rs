@@ -22,7 +22,7 @@ fn both_remediations_converge_without_duplicates_under_every_fault_at_once() {
         page_size: 5,
         ..SandboxConfig::default()
     });
-    let Some(sandbox) = target.sandbox() else {
+    let Some(sandbox) = target.sandbox_only("injects faults") else {
         return;
     };
     let seed = sandbox.seed().clone();

@@ -1,8 +1,11 @@
 //! `expel_role_assignment` end to end against the embedded sandbox (or a real tenant with
-//! TF_ACC=1): apply, empty plan, import, out-of-band deletion, destroy.
+//! TF_ACC=1): apply, empty plan, import, out-of-band deletion, destroy. Each test assigns
+//! roles to an app of its own, made through Graph and deleted afterwards, and checks the
+//! tenant through Graph.
 
 use expel_acceptance_tests::harness::{Credentials, Target, Workspace};
 use expel_acceptance_tests::sandbox::{Faults, SandboxConfig};
+use reqwest::Method;
 
 const USER_ADMINISTRATOR: &str = "fe930be7-5e62-47db-91af-98c3a49a38b1";
 const SECURITY_READER: &str = "5d6b6bb7-de71-4623-b4af-96380a352509";
@@ -32,25 +35,22 @@ fn config(blocks: &[String]) -> String {
     format!("provider \"expel\" {{}}\n{}", blocks.concat())
 }
 
-/// Role assignments of `principal` in the sandbox.
+/// Role assignments of `principal` in the tenant, read through Graph.
 fn assignments_of(target: &Target, principal: &str) -> Vec<serde_json::Value> {
-    let state = target.sandbox().expect("embedded").state();
-    state["roleAssignments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|a| a["principalId"] == principal)
-        .cloned()
-        .collect()
+    target
+        .api()
+        .expect("the test made its app through the same access")
+        .role_assignments_of(principal)
+        .expect("list the principal's role assignments")
 }
 
-/// The full step list for both roles on one service principal.
-fn both_roles_lifecycle(principal_of: fn(&expel_acceptance_tests::sandbox::Seed) -> String) {
+/// The full step list for both roles on one service principal of a new app.
+fn both_roles_lifecycle(kind: &str) {
     let target = Target::from_env();
-    let Some(sandbox) = target.sandbox() else {
+    let Some(app) = target.new_app(kind) else {
         return;
     };
-    let principal = principal_of(sandbox.seed());
+    let principal = app.service_principal_id.clone();
     let workspace = Workspace::new(target.environment(Credentials::Secret));
     workspace.config(&config(&[
         assignment("user_administrator", &principal, "User Administrator"),
@@ -72,14 +72,15 @@ fn both_roles_lifecycle(principal_of: fn(&expel_acceptance_tests::sandbox::Seed)
     workspace.assert_import_matches("expel_role_assignment.user_administrator", &id);
 
     // Deleted out of band: refresh drops it and the plan re-creates it.
-    sandbox.with_world(|world| {
-        let gone = world
-            .role_assignments
-            .iter_mut()
-            .find(|a| a.id == id)
-            .unwrap();
-        gone.life.deleted_at = Some(std::time::Instant::now());
-    });
+    target
+        .api()
+        .expect("api")
+        .graph(
+            Method::DELETE,
+            &format!("roleManagement/directory/roleAssignments/{id}"),
+            None,
+        )
+        .expect("delete the assignment out of band");
     target.settle();
     let plan = workspace.assert_plan_changes().text();
     assert!(
@@ -99,21 +100,22 @@ fn both_roles_lifecycle(principal_of: fn(&expel_acceptance_tests::sandbox::Seed)
 
 #[test]
 fn both_roles_on_the_expel_app_live_through_the_full_lifecycle() {
-    both_roles_lifecycle(|seed| seed.expel_app_service_principal_id.clone());
+    // Expel's app is multi-tenant: in the tenant it is a service principal like any other.
+    both_roles_lifecycle("expel-app stand-in");
 }
 
 #[test]
 fn both_roles_on_a_custom_app_live_through_the_full_lifecycle() {
-    both_roles_lifecycle(|seed| seed.custom_app_service_principal_id.clone());
+    both_roles_lifecycle("custom app");
 }
 
 #[test]
 fn role_by_template_id_fills_in_the_name_and_plans_empty() {
     let target = Target::from_env();
-    let Some(sandbox) = target.sandbox() else {
+    let Some(app) = target.new_app("role assignment") else {
         return;
     };
-    let principal = sandbox.seed().expel_app_service_principal_id.clone();
+    let principal = app.service_principal_id.clone();
     let workspace = Workspace::applied(
         target.environment(Credentials::Secret),
         &config(&[assignment_by_id("reader", &principal, SECURITY_READER)]),
@@ -128,10 +130,10 @@ fn role_by_template_id_fills_in_the_name_and_plans_empty() {
 #[test]
 fn switching_between_the_two_forms_of_one_role_is_not_a_replacement() {
     let target = Target::from_env();
-    let Some(sandbox) = target.sandbox() else {
+    let Some(app) = target.new_app("role assignment") else {
         return;
     };
-    let principal = sandbox.seed().expel_app_service_principal_id.clone();
+    let principal = app.service_principal_id.clone();
     let workspace = Workspace::applied(
         target.environment(Credentials::Secret),
         &config(&[assignment("reader", &principal, "Security Reader")]),
@@ -175,10 +177,10 @@ fn switching_between_the_two_forms_of_one_role_is_not_a_replacement() {
 #[test]
 fn cli_import_plans_empty_with_either_form() {
     let target = Target::from_env();
-    let Some(sandbox) = target.sandbox() else {
+    let Some(app) = target.new_app("role assignment") else {
         return;
     };
-    let principal = sandbox.seed().expel_app_service_principal_id.clone();
+    let principal = app.service_principal_id.clone();
     let env = target.environment(Credentials::Secret);
     let creator = Workspace::applied(
         env.clone(),
@@ -214,10 +216,10 @@ fn cli_import_plans_empty_with_either_form() {
 #[test]
 fn changing_the_role_forces_replacement() {
     let target = Target::from_env();
-    let Some(sandbox) = target.sandbox() else {
+    let Some(app) = target.new_app("role assignment") else {
         return;
     };
-    let principal = sandbox.seed().expel_app_service_principal_id.clone();
+    let principal = app.service_principal_id.clone();
     let workspace = Workspace::new(target.environment(Credentials::Secret));
     workspace.config(&config(&[assignment(
         "role",
@@ -244,10 +246,10 @@ fn changing_the_role_forces_replacement() {
 #[test]
 fn changing_the_role_by_template_id_or_into_the_other_form_forces_replacement() {
     let target = Target::from_env();
-    let Some(sandbox) = target.sandbox() else {
+    let Some(app) = target.new_app("role assignment") else {
         return;
     };
-    let principal = sandbox.seed().expel_app_service_principal_id.clone();
+    let principal = app.service_principal_id.clone();
     let workspace = Workspace::applied(
         target.environment(Credentials::Secret),
         &config(&[assignment_by_id("role", &principal, SECURITY_READER)]),
@@ -272,22 +274,24 @@ fn changing_the_role_by_template_id_or_into_the_other_form_forces_replacement() 
 #[test]
 fn an_existing_identical_assignment_is_adopted() {
     let target = Target::from_env();
-    let Some(sandbox) = target.sandbox() else {
+    let Some(app) = target.new_app("role assignment") else {
         return;
     };
-    let principal = sandbox.seed().expel_app_service_principal_id.clone();
-    let existing = "handMadeAssignment-1".to_owned();
-    sandbox.with_world(|world| {
-        world
-            .role_assignments
-            .push(expel_acceptance_tests::sandbox::world::RoleAssignment {
-                id: existing.clone(),
-                role_definition_id: USER_ADMINISTRATOR.into(),
-                principal_id: principal.clone(),
-                directory_scope_id: "/".into(),
-                life: expel_acceptance_tests::sandbox::world::Life::now(),
-            })
-    });
+    let principal = app.service_principal_id.clone();
+    // Made by hand in the portal before terraform knew of it.
+    let existing = target
+        .api()
+        .expect("api")
+        .graph(
+            Method::POST,
+            "roleManagement/directory/roleAssignments",
+            Some(serde_json::json!({"roleDefinitionId": USER_ADMINISTRATOR, "principalId": principal, "directoryScopeId": "/"})),
+        )
+        .expect("assign the role by hand")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    target.settle();
     let workspace = Workspace::new(target.environment(Credentials::Secret));
     workspace.config(&config(&[assignment(
         "admin",
@@ -311,10 +315,10 @@ fn an_existing_identical_assignment_is_adopted() {
 #[test]
 fn unknown_role_fails_at_plan_on_the_attribute() {
     let target = Target::from_env();
-    let Some(sandbox) = target.sandbox() else {
+    let Some(app) = target.new_app("role assignment") else {
         return;
     };
-    let principal = sandbox.seed().expel_app_service_principal_id.clone();
+    let principal = app.service_principal_id.clone();
     let workspace = Workspace::new(target.environment(Credentials::Secret));
     workspace.config(&config(&[assignment(
         "bad",
@@ -336,9 +340,6 @@ fn unknown_role_fails_at_plan_on_the_attribute() {
 #[test]
 fn bad_principal_ids_fail_before_any_write() {
     let target = Target::from_env();
-    let Some(sandbox) = target.sandbox() else {
-        return;
-    };
     let workspace = Workspace::new(target.environment(Credentials::Secret));
     workspace.config(&config(&[assignment(
         "malformed",
@@ -366,12 +367,14 @@ fn bad_principal_ids_fail_before_any_write() {
         "{}",
         missing.text()
     );
-    assert_eq!(
-        sandbox
-            .stats()
-            .count("POST /v1.0/roleManagement/directory/roleAssignments"),
-        0
-    );
+    if let Some(sandbox) = target.sandbox() {
+        assert_eq!(
+            sandbox
+                .stats()
+                .count("POST /v1.0/roleManagement/directory/roleAssignments"),
+            0
+        );
+    }
 }
 
 #[test]
@@ -383,10 +386,11 @@ fn replication_lag_after_create_does_not_drop_the_assignment() {
         },
         ..SandboxConfig::default()
     });
-    let Some(sandbox) = target.sandbox() else {
+    // A real tenant lags by itself.
+    let Some(app) = target.new_app("lagging tenant") else {
         return;
     };
-    let principal = sandbox.seed().expel_app_service_principal_id.clone();
+    let principal = app.service_principal_id.clone();
     let workspace = Workspace::new(target.environment(Credentials::Secret));
     workspace.config(&config(&[assignment(
         "admin",
@@ -403,10 +407,10 @@ fn replication_lag_after_create_does_not_drop_the_assignment() {
 #[test]
 fn import_blocks_generate_a_config_that_plans_empty() {
     let target = Target::from_env();
-    let Some(sandbox) = target.sandbox() else {
+    let Some(app) = target.new_app("role assignment") else {
         return;
     };
-    let principal = sandbox.seed().expel_app_service_principal_id.clone();
+    let principal = app.service_principal_id.clone();
     let env = target.environment(Credentials::Secret);
     let creator = Workspace::applied(
         env.clone(),
@@ -430,7 +434,7 @@ fn import_blocks_generate_a_config_that_plans_empty() {
 #[test]
 fn request_budget_is_two_per_create_and_one_per_refresh() {
     let target = Target::from_env();
-    let Some(sandbox) = target.sandbox() else {
+    let Some(sandbox) = target.sandbox_only("counts requests") else {
         return;
     };
     let seed = sandbox.seed().clone();

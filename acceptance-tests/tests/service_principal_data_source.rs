@@ -77,7 +77,7 @@ fn oidc_token_file_signs_in() {
 #[test]
 fn lookup_by_display_name_returns_granted_app_roles() {
     let target = Target::from_env();
-    let Some(sandbox) = target.sandbox() else {
+    let Some(sandbox) = target.sandbox_only("uses the sandbox's certificates, OIDC issuer or seeded apps") else {
         return;
     };
     let seed = sandbox.seed().clone();
@@ -142,7 +142,9 @@ fn wrong_secret_fails_with_the_entra_error_and_what_to_check() {
 #[test]
 fn missing_credentials_name_what_to_set() {
     let target = Target::from_env();
-    let Some(_) = target.sandbox() else { return };
+    let Some(_) = target.sandbox_only("uses the sandbox's certificates, OIDC issuer or seeded apps") else {
+        return;
+    };
     let workspace = Workspace::new(target.environment(Credentials::None));
     workspace.config(&lookup_graph_config());
     workspace.init();
@@ -166,7 +168,7 @@ fn missing_credentials_name_what_to_set() {
 #[test]
 fn secret_and_certificate_together_are_rejected_as_ambiguous() {
     let target = Target::from_env();
-    let Some(sandbox) = target.sandbox() else {
+    let Some(sandbox) = target.sandbox_only("uses the sandbox's certificates, OIDC issuer or seeded apps") else {
         return;
     };
     let mut workspace = Workspace::new(target.environment(Credentials::Secret));
@@ -190,7 +192,9 @@ fn secret_and_certificate_together_are_rejected_as_ambiguous() {
 #[test]
 fn unreadable_certificate_is_named_at_configure() {
     let target = Target::from_env();
-    let Some(_) = target.sandbox() else { return };
+    let Some(_) = target.sandbox_only("uses the sandbox's certificates, OIDC issuer or seeded apps") else {
+        return;
+    };
     let mut workspace = Workspace::new(target.environment(Credentials::CertificatePem));
     workspace.set_env("ARM_CLIENT_CERTIFICATE_PATH", "/nonexistent/expel.pem");
     workspace.config(&lookup_graph_config());
@@ -203,7 +207,9 @@ fn unreadable_certificate_is_named_at_configure() {
 #[test]
 fn plain_http_endpoint_off_loopback_is_rejected() {
     let target = Target::from_env();
-    let Some(_) = target.sandbox() else { return };
+    let Some(_) = target.sandbox_only("uses the sandbox's certificates, OIDC issuer or seeded apps") else {
+        return;
+    };
     let mut workspace = Workspace::new(target.environment(Credentials::Secret));
     workspace.set_env("EXPEL_GRAPH_ENDPOINT", "http://graph.example.com");
     workspace.config(&lookup_graph_config());
@@ -272,7 +278,7 @@ data "expel_service_principal" "bad" {
 #[test]
 fn missing_read_permission_is_named() {
     let target = Target::from_env();
-    let Some(sandbox) = target.sandbox() else {
+    let Some(sandbox) = target.sandbox_only("uses the sandbox's certificates, OIDC issuer or seeded apps") else {
         return;
     };
     sandbox.revoke_provider_permission("Application.ReadWrite.All");
@@ -294,7 +300,7 @@ fn a_token_expiring_mid_apply_is_refreshed_once_and_the_apply_succeeds() {
         },
         ..Default::default()
     });
-    let Some(sandbox) = target.sandbox() else {
+    let Some(sandbox) = target.sandbox_only("uses the sandbox's certificates, OIDC issuer or seeded apps") else {
         return;
     };
     let seed = sandbox.seed().clone();

@@ -69,7 +69,7 @@ fn lists(sandbox: &Sandbox) -> usize {
 #[test]
 fn a_create_throttled_past_its_timeout_stops_and_says_what_it_waited_for() {
     let target = Target::from_env();
-    let Some(sandbox) = target.sandbox() else {
+    let Some(sandbox) = target.sandbox_only("injects faults on one route") else {
         return;
     };
     let principal = sandbox.seed().expel_app_service_principal_id.clone();
@@ -117,7 +117,7 @@ fn a_create_throttled_past_its_timeout_stops_and_says_what_it_waited_for() {
 #[test]
 fn a_refresh_waiting_past_its_timeout_names_the_request() {
     let target = Target::from_env();
-    let Some(sandbox) = target.sandbox() else {
+    let Some(sandbox) = target.sandbox_only("injects faults on one route") else {
         return;
     };
     let principal = sandbox.seed().expel_app_service_principal_id.clone();
@@ -162,7 +162,7 @@ fn a_refresh_waiting_past_its_timeout_names_the_request() {
 #[test]
 fn a_delete_failing_past_its_timeout_keeps_the_list_in_state_until_it_succeeds() {
     let target = Target::from_env();
-    let Some(sandbox) = target.sandbox() else {
+    let Some(sandbox) = target.sandbox_only("injects faults on one route") else {
         return;
     };
     let workspace = Workspace::new(target.environment(Credentials::None));
@@ -236,7 +236,7 @@ resource "expel_context_list" "never_reset" {{
 #[test]
 fn changing_only_the_timeouts_updates_state_and_writes_nothing() {
     let target = Target::from_env();
-    let Some(sandbox) = target.sandbox() else {
+    let Some(sandbox) = target.sandbox_only("injects faults on one route") else {
         return;
     };
     let seed = sandbox.seed().clone();

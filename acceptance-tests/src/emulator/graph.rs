@@ -23,8 +23,14 @@ type Q = Query<Vec<(String, String)>>;
 /// The Graph routes.
 pub fn routes() -> Router<Shared> {
     Router::new()
-        .route("/v1.0/servicePrincipals", get(list_service_principals))
-        .route("/v1.0/servicePrincipals/{id}", get(get_service_principal))
+        .route(
+            "/v1.0/servicePrincipals",
+            get(list_service_principals).post(create_service_principal),
+        )
+        .route(
+            "/v1.0/servicePrincipals/{id}",
+            get(get_service_principal).delete(delete_service_principal),
+        )
         .route(
             "/v1.0/servicePrincipals/{id}/appRoleAssignedTo",
             get(list_assigned_to).post(grant),
@@ -37,10 +43,15 @@ pub fn routes() -> Router<Shared> {
             "/v1.0/servicePrincipals/{id}/appRoleAssignments",
             get(list_assignments),
         )
-        .route("/v1.0/applications", get(list_applications))
+        .route(
+            "/v1.0/applications",
+            get(list_applications).post(create_application),
+        )
         .route(
             "/v1.0/applications/{id}",
-            get(get_application).patch(patch_application),
+            get(get_application)
+                .patch(patch_application)
+                .delete(delete_application),
         )
         .route(
             "/v1.0/roleManagement/directory/roleDefinitions",
@@ -72,6 +83,8 @@ const ROLES_READ: &[&str] = &[
     "Directory.Read.All",
 ];
 const ROLES_WRITE: &[&str] = &["RoleManagement.ReadWrite.Directory"];
+/// Creating and deleting app registrations and service principals.
+const APPS_WRITE: &[&str] = &["Application.ReadWrite.All", "Application.ReadWrite.OwnedBy"];
 
 fn denied(headers: &HeaderMap) -> Response {
     error(
@@ -911,4 +924,152 @@ async fn delete_role_assignment(
         }
         None => not_found(&id, &headers),
     }
+}
+
+fn json_body(body: Option<Json<Value>>, headers: &HeaderMap) -> Result<Value, Response> {
+    body.map(|Json(body)| body).ok_or_else(|| {
+        error(
+            StatusCode::BAD_REQUEST,
+            "Request_BadRequest",
+            "Write requests are only supported on JSON bodies.",
+            headers,
+        )
+    })
+}
+
+/// `POST /applications` `{displayName}`: a new registration owned by the caller.
+async fn create_application(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    body: Option<Json<Value>>,
+) -> Response {
+    let app_id = match require(&shared, &headers, APPS_WRITE) {
+        Ok(app) => app,
+        Err(r) => return r,
+    };
+    let body = match json_body(body, &headers) {
+        Ok(body) => body,
+        Err(r) => return r,
+    };
+    let Some(name) = body.get("displayName").and_then(Value::as_str) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "Request_BadRequest",
+            "Property displayName is required.",
+            &headers,
+        );
+    };
+    let lag = shared.lag();
+    let mut world = shared.lock();
+    let owner = world
+        .sp_by_app(&app_id)
+        .map(|sp| sp.id.clone())
+        .unwrap_or_default();
+    let app = super::world::Application {
+        id: super::world::guid(),
+        app_id: super::world::guid(),
+        display_name: name.to_owned(),
+        required_resource_access: body
+            .get("requiredResourceAccess")
+            .cloned()
+            .unwrap_or_else(|| json!([])),
+        previous_required_resource_access: None,
+        owners: vec![owner],
+        life: Life::lagging(lag),
+    };
+    let answer = application_json(&app);
+    world.applications.push(app);
+    ok(StatusCode::CREATED, answer, &headers)
+}
+
+/// `POST /servicePrincipals` `{appId}`: the service principal of a registration.
+async fn create_service_principal(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    body: Option<Json<Value>>,
+) -> Response {
+    if let Err(r) = require(&shared, &headers, APPS_WRITE) {
+        return r;
+    }
+    let body = match json_body(body, &headers) {
+        Ok(body) => body,
+        Err(r) => return r,
+    };
+    let Some(app_id) = body.get("appId").and_then(Value::as_str) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "Request_BadRequest",
+            "Property appId is required.",
+            &headers,
+        );
+    };
+    let lag = shared.lag();
+    let mut world = shared.lock();
+    let Some(name) = world
+        .applications
+        .iter()
+        .find(|a| a.app_id.eq_ignore_ascii_case(app_id) && a.life.exists())
+        .map(|a| a.display_name.clone())
+    else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "Request_BadRequest",
+            &format!("The appId '{app_id}' of the service principal does not reference a valid application object."),
+            &headers,
+        );
+    };
+    if world.sp_by_app(app_id).is_some() {
+        return error(StatusCode::BAD_REQUEST, "Request_MultipleObjectsWithSameKeyValue", "The service principal cannot be created, updated, or restored because the service principal name is already in use.", &headers);
+    }
+    let sp = ServicePrincipal {
+        id: super::world::guid(),
+        app_id: app_id.to_ascii_lowercase(),
+        display_name: name,
+        app_roles: Vec::new(),
+        life: Life::lagging(lag),
+    };
+    let answer = sp_json(&sp);
+    world.service_principals.push(sp);
+    ok(StatusCode::CREATED, answer, &headers)
+}
+
+/// `DELETE /servicePrincipals/{id}`: its grants and directory role assignments go with it.
+async fn delete_service_principal(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if let Err(r) = require_with_id(&shared, &headers, APPS_WRITE, &id) {
+        return r;
+    }
+    let mut world = shared.lock();
+    if !world.delete_service_principal(&id) {
+        return not_found(&id, &headers);
+    }
+    odata::no_content(&headers)
+}
+
+/// `DELETE /applications/{id}`: its service principal goes with it.
+async fn delete_application(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if let Err(r) = require_with_id(&shared, &headers, APPS_WRITE, &id) {
+        return r;
+    }
+    let mut world = shared.lock();
+    let Some(app) = world
+        .applications
+        .iter_mut()
+        .find(|a| a.id.eq_ignore_ascii_case(&id) && a.life.readable())
+    else {
+        return not_found(&id, &headers);
+    };
+    app.life.deleted_at = Some(Instant::now());
+    let app_id = app.app_id.clone();
+    if let Some(sp) = world.sp_by_app(&app_id).map(|sp| sp.id.clone()) {
+        world.delete_service_principal(&sp);
+    }
+    odata::no_content(&headers)
 }

@@ -589,6 +589,33 @@ impl World {
         true
     }
 
+    /// Deletes a service principal with its grants and directory role assignments, as Entra
+    /// does; returns whether it existed.
+    pub fn delete_service_principal(&mut self, id: &str) -> bool {
+        let now = Instant::now();
+        let Some(sp) = self
+            .service_principals
+            .iter_mut()
+            .find(|sp| sp.id.eq_ignore_ascii_case(id) && sp.life.exists())
+        else {
+            return false;
+        };
+        sp.life.deleted_at = Some(now);
+        for grant in self.grants.iter_mut().filter(|g| {
+            g.life.exists() && (g.principal_id.eq_ignore_ascii_case(id) || g.resource_id.eq_ignore_ascii_case(id))
+        }) {
+            grant.life.deleted_at = Some(now);
+        }
+        for assignment in self
+            .role_assignments
+            .iter_mut()
+            .filter(|r| r.life.exists() && r.principal_id.eq_ignore_ascii_case(id))
+        {
+            assignment.life.deleted_at = Some(now);
+        }
+        true
+    }
+
     /// A JSON dump of every existing object, for tests that count duplicates.
     pub fn dump(&self) -> Value {
         json!({

@@ -5,8 +5,10 @@
 mod install;
 pub mod processes;
 mod target;
+mod tenant;
 mod workspace;
 
 pub use install::{provider_mirror, PROVIDER_VERSION};
-pub use target::{Credentials, Target};
+pub use target::{Credentials, System, Target, TestApp, SUMMARY_VARIABLE};
+pub use tenant::{ApiError, TenantApi};
 pub use workspace::{Outcome, Workspace};

@@ -1,6 +1,21 @@
 //! What the tests run against: the embedded sandbox, or a real sandbox tenant with `TF_ACC=1`.
+//!
+//! A test that cannot run against a real tenant says why with [`Target::sandbox_only`] (or
+//! [`Target::skip`]); every test's outcome — ran, or skipped and why — is appended to the file
+//! `EXPEL_ACC_SUMMARY` names, from which `make testacc` prints its summary line.
 
+use std::io::Write;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use serde_json::json;
+
+use super::tenant::TenantApi;
 use crate::sandbox::{Faults, Sandbox, SandboxConfig};
+
+/// Names the file each test appends its outcome to (`make testacc` sets it).
+pub const SUMMARY_VARIABLE: &str = "EXPEL_ACC_SUMMARY";
 
 /// Names a fault profile (`hostile`) that every sandbox starts with unless its test sets
 /// faults of its own: `make test-faults` runs the lifecycle tests under it.
@@ -36,11 +51,44 @@ pub enum Credentials {
 }
 
 /// The system under test.
-pub enum Target {
+pub enum System {
     /// The embedded sandbox, started for this test.
     Embedded(Box<Sandbox>),
     /// A real tenant and Workbench organization described by ARM_* / EXPEL_* variables.
     RealTenant,
+}
+
+/// The system under test, and what the test did with it.
+pub struct Target {
+    system: System,
+    skipped: Mutex<Option<String>>,
+    api: OnceLock<Result<TenantApi, String>>,
+    /// Ends every name this test gives a Workbench object, so tests sharing one organization
+    /// never meet, and what a test leaves behind is swept when it ends.
+    suffix: String,
+}
+
+/// An app registration and its service principal made for one test through Graph, and
+/// deleted (with its grants and role assignments) when the test ends.
+pub struct TestApp<'t> {
+    api: &'t TenantApi,
+    /// appId.
+    pub client_id: String,
+    /// The registration's object id.
+    pub object_id: String,
+    /// The service principal's object id.
+    pub service_principal_id: String,
+}
+
+impl Drop for TestApp<'_> {
+    fn drop(&mut self) {
+        if let Err(err) = self
+            .api
+            .graph(Method::DELETE, &format!("applications/{}", self.object_id), None)
+        {
+            eprintln!("could not delete the test app {}: {err}", self.client_id);
+        }
+    }
 }
 
 impl Target {
@@ -61,23 +109,141 @@ impl Target {
                 missing.is_empty(),
                 "TF_ACC=1 targets a real sandbox tenant, but {missing:?} are not set"
             );
-            return Target::RealTenant;
+            return Self::of(System::RealTenant);
         }
         let mut config = config;
         if config.faults == Faults::default() {
             config.faults = fault_profile().unwrap_or_default();
         }
-        Target::Embedded(Box::new(
+        Self::of(System::Embedded(Box::new(
             Sandbox::start(config).expect("the embedded sandbox starts on loopback"),
-        ))
+        )))
+    }
+
+    fn of(system: System) -> Self {
+        Self {
+            system,
+            skipped: Mutex::new(None),
+            api: OnceLock::new(),
+            suffix: format!("[acc {}]", &uuid::Uuid::new_v4().simple().to_string()[..8]),
+        }
+    }
+
+    /// Whether `name` is one this test made with [`Target::name`].
+    pub fn named_here(&self, name: &str) -> bool {
+        name.ends_with(&self.suffix)
+    }
+
+    /// `base` made unique to this test, e.g. `Never reset [acc 1a2b3c4d]`.
+    pub fn name(&self, base: &str) -> String {
+        format!("{base} {}", self.suffix)
+    }
+
+    /// Deletes the Workbench lists this test named and left behind (a real tenant's
+    /// organization outlives the test; the embedded sandbox does not).
+    fn sweep(&self) {
+        let Some(Ok(api)) = self.api.get() else {
+            return;
+        };
+        let Ok(lists) = api.context_lists() else {
+            return;
+        };
+        for list in lists {
+            let named = list["attributes"]["name"]
+                .as_str()
+                .is_some_and(|name| name.ends_with(&self.suffix));
+            if let (true, Some(id)) = (named, list["id"].as_str()) {
+                let _ = api.workbench(Method::DELETE, &format!("context_variables/{id}"), None);
+            }
+        }
+    }
+
+    /// Whether this is a real tenant (`TF_ACC=1`).
+    pub fn is_real_tenant(&self) -> bool {
+        matches!(self.system, System::RealTenant)
+    }
+
+    /// Records that this test cannot run against this target, and why; it is then counted
+    /// as skipped, never as passed.
+    pub fn skip(&self, reason: &str) {
+        eprintln!("skipped: {reason}");
+        *self.skipped.lock().unwrap_or_else(|p| p.into_inner()) = Some(reason.to_owned());
+    }
+
+    /// The embedded sandbox, for a test that needs its insides (`reason`: fault injection,
+    /// request counts, …); against a real tenant the test is recorded as skipped.
+    pub fn sandbox_only(&self, reason: &str) -> Option<&Sandbox> {
+        let sandbox = self.sandbox();
+        if sandbox.is_none() {
+            self.skip(&format!("sandbox-only: {reason}"));
+        }
+        sandbox
+    }
+
+    /// Graph and Workbench as the tests see them (the provider's own variables and APIs);
+    /// `None`, with the test recorded as skipped, when they cannot be reached.
+    pub fn api(&self) -> Option<&TenantApi> {
+        let api = self.api.get_or_init(|| {
+            TenantApi::new(&self.environment(Credentials::Secret))
+        });
+        match api {
+            Ok(api) => Some(api),
+            Err(why) => {
+                self.skip(&format!("needs the tests' own Graph access: {why}"));
+                None
+            }
+        }
+    }
+
+    /// A new app registration and service principal for this test, made through Graph and
+    /// replicated (readable) before this returns.
+    pub fn new_app(&self, name: &str) -> Option<TestApp<'_>> {
+        let api = self.api()?;
+        let display_name = format!("expel-acc {name} {}", &uuid::Uuid::new_v4().to_string()[..8]);
+        let app = api
+            .graph(Method::POST, "applications", Some(json!({ "displayName": display_name })))
+            .expect("create the test's app registration");
+        let client_id = app["appId"].as_str().expect("appId").to_owned();
+        let object_id = app["id"].as_str().expect("id").to_owned();
+        let sp = api
+            .graph(
+                Method::POST,
+                "servicePrincipals",
+                Some(json!({ "appId": client_id })),
+            )
+            .expect("create the test app's service principal");
+        let app = TestApp {
+            api,
+            client_id,
+            object_id,
+            service_principal_id: sp["id"].as_str().expect("id").to_owned(),
+        };
+        let started = Instant::now();
+        while api
+            .graph(
+                Method::GET,
+                &format!("servicePrincipals/{}", app.service_principal_id),
+                None,
+            )
+            .is_err()
+            || api.service_principal_of(&app.client_id).ok().flatten().is_none()
+        {
+            assert!(
+                started.elapsed() < Duration::from_secs(120),
+                "the test app {} did not replicate within 2 minutes",
+                app.client_id
+            );
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        Some(app)
     }
 
     /// Waits until a change made behind the provider's back has replicated (the sandbox's
     /// replication lag; a real tenant is given the same ten seconds).
     pub fn settle(&self) {
-        let lag = match self {
-            Target::Embedded(sandbox) => sandbox.lag_duration(),
-            Target::RealTenant => std::time::Duration::from_secs(10),
+        let lag = match &self.system {
+            System::Embedded(sandbox) => sandbox.lag_duration(),
+            System::RealTenant => std::time::Duration::from_secs(10),
         };
         if !lag.is_zero() {
             std::thread::sleep(lag + std::time::Duration::from_millis(500));
@@ -86,15 +252,15 @@ impl Target {
 
     /// The embedded sandbox, when that is the target.
     pub fn sandbox(&self) -> Option<&Sandbox> {
-        match self {
-            Target::Embedded(sandbox) => Some(sandbox),
-            Target::RealTenant => None,
+        match &self.system {
+            System::Embedded(sandbox) => Some(sandbox),
+            System::RealTenant => None,
         }
     }
 
     /// Environment for terraform and the provider with the given credential kind.
     pub fn environment(&self, credentials: Credentials) -> Vec<(String, String)> {
-        let Target::Embedded(sandbox) = self else {
+        let System::Embedded(sandbox) = &self.system else {
             // Real tenant: pass the caller's ARM_* / EXPEL_* through untouched.
             return std::env::vars()
                 .filter(|(k, _)| is_provider_variable(k))
@@ -162,4 +328,34 @@ impl Target {
 /// Variables that configure the provider, which tests never inherit by accident.
 pub(crate) fn is_provider_variable(name: &str) -> bool {
     name.starts_with("ARM_") || name.starts_with("EXPEL_") || name.starts_with("AZURE_")
+}
+
+impl Drop for Target {
+    fn drop(&mut self) {
+        if self.is_real_tenant() {
+            self.sweep();
+        }
+        let Ok(path) = std::env::var(SUMMARY_VARIABLE) else {
+            return;
+        };
+        let test = std::thread::current()
+            .name()
+            .unwrap_or("unnamed test")
+            .to_owned();
+        let line = match self.skipped.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            // A test that panicked is counted by cargo as failed; only finished ones count.
+            _ if std::thread::panicking() => format!("failed\t{test}\t\n"),
+            Some(reason) => format!("skipped\t{test}\t{reason}\n"),
+            None if self.is_real_tenant() => format!("ran\t{test}\t\n"),
+            None => format!("ran-on-sandbox\t{test}\t\n"),
+        };
+        let written = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .and_then(|mut file| file.write_all(line.as_bytes()));
+        if let Err(err) = written {
+            eprintln!("cannot append to {SUMMARY_VARIABLE} {path}: {err}");
+        }
+    }
 }
