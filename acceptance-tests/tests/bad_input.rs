@@ -508,7 +508,9 @@ fn cases() -> Vec<Case> {
 #[test]
 fn every_bad_input_fails_naming_the_setting_and_the_fix_before_any_write() {
     let target = Target::from_env();
-    let Some(sandbox) = target.sandbox_only("counts writes in the sandbox and revokes the identity's permissions there") else {
+    let Some(sandbox) = target
+        .sandbox_only("counts writes in the sandbox and revokes the identity's permissions there")
+    else {
         return;
     };
     let seed = sandbox.seed().clone();
@@ -645,7 +647,9 @@ fn an_identity_lacking_each_graph_permission_is_told_which_to_grant_and_nothing_
     let mut failures = Vec::new();
     for case in missing_permissions() {
         let target = Target::from_env();
-        let Some(sandbox) = target.sandbox_only("counts writes in the sandbox and revokes the identity's permissions there") else {
+        let Some(sandbox) = target.sandbox_only(
+            "counts writes in the sandbox and revokes the identity's permissions there",
+        ) else {
             return;
         };
         let seed = sandbox.seed().clone();

@@ -29,7 +29,8 @@ fn fifty_two_resources_at_parallelism_twenty_lose_no_update_and_duplicate_nothin
         },
         ..SandboxConfig::default()
     });
-    let Some(sandbox) = target.sandbox_only("injects latency and counts objects in the sandbox") else {
+    let Some(sandbox) = target.sandbox_only("injects latency and counts objects in the sandbox")
+    else {
         return;
     };
     // 4 custom apps and the Expel app (4 resources each) and 32 lists: 52 resources.

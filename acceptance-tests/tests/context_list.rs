@@ -32,7 +32,11 @@ fn variables(target: &Target) -> Vec<Value> {
         .context_lists()
         .expect("list the context entries")
         .into_iter()
-        .filter(|v| v["attributes"]["name"].as_str().is_some_and(|n| target.named_here(n)))
+        .filter(|v| {
+            v["attributes"]["name"]
+                .as_str()
+                .is_some_and(|n| target.named_here(n))
+        })
         .collect()
 }
 
@@ -85,7 +89,9 @@ fn lists_of_both_remediations_live_through_the_full_lifecycle() {
     workspace.assert_plan_empty();
     let never_reset = workspace.resource("expel_context_list.never_reset");
     let id = never_reset["id"].as_str().unwrap().to_owned();
-    let Some(sandbox) = target.sandbox_only("reads or changes the sandbox's Workbench state directly") else {
+    let Some(sandbox) =
+        target.sandbox_only("reads or changes the sandbox's Workbench state directly")
+    else {
         return;
     };
     assert_eq!(
@@ -142,7 +148,12 @@ fn lists_of_both_remediations_live_through_the_full_lifecycle() {
 fn rename_and_value_changes_update_in_place() {
     let target = Target::from_env();
     let workspace = workbench_only(&target);
-    workspace.config(&config(&[list("l", &target.name("Never reset"), "username", &["a"])]));
+    workspace.config(&config(&[list(
+        "l",
+        &target.name("Never reset"),
+        "username",
+        &["a"],
+    )]));
     workspace.init();
     workspace.apply();
     let id = workspace.resource("expel_context_list.l")["id"].clone();
@@ -191,7 +202,9 @@ fn changing_the_context_type_forces_replacement() {
 #[test]
 fn case_changes_made_in_workbench_never_show_as_a_diff() {
     let target = Target::from_env();
-    let Some(sandbox) = target.sandbox_only("reads or changes the sandbox's Workbench state directly") else {
+    let Some(sandbox) =
+        target.sandbox_only("reads or changes the sandbox's Workbench state directly")
+    else {
         return;
     };
     let workspace = workbench_only(&target);
@@ -225,7 +238,9 @@ fn organization_with_more_entries_than_a_page_is_searched_to_the_end() {
         page_size: 3,
         ..SandboxConfig::default()
     });
-    let Some(sandbox) = target.sandbox_only("reads or changes the sandbox's Workbench state directly") else {
+    let Some(sandbox) =
+        target.sandbox_only("reads or changes the sandbox's Workbench state directly")
+    else {
         return;
     };
     let org = sandbox.seed().organization_id.clone();
@@ -369,12 +384,22 @@ fn a_taken_name_fails_with_how_to_import_it() {
     let target = Target::from_env();
     let env = target.environment(Credentials::None);
     let first = Workspace::new(env.clone());
-    first.config(&config(&[list("l", &target.name("Never reset"), "username", &["a"])]));
+    first.config(&config(&[list(
+        "l",
+        &target.name("Never reset"),
+        "username",
+        &["a"],
+    )]));
     first.init();
     first.apply();
 
     let second = Workspace::new(env);
-    second.config(&config(&[list("l", &target.name("Never reset"), "username", &["b"])]));
+    second.config(&config(&[list(
+        "l",
+        &target.name("Never reset"),
+        "username",
+        &["b"],
+    )]));
     second.init();
     let text = second.apply_fails().text();
     assert!(
@@ -431,7 +456,12 @@ fn a_wrong_api_key_names_expel_api_key() {
     let target = Target::from_env();
     let mut workspace = workbench_only(&target);
     workspace.set_env("EXPEL_API_KEY", "not-a-real-key");
-    workspace.config(&config(&[list("l", &target.name("Never reset"), "username", &["a"])]));
+    workspace.config(&config(&[list(
+        "l",
+        &target.name("Never reset"),
+        "username",
+        &["a"],
+    )]));
     workspace.init();
     let text = workspace.apply_fails().text();
     assert!(text.contains("EXPEL_API_KEY"), "{text}");

@@ -186,7 +186,9 @@ fn interrupt_then_converge(test: &str, stops: &[Stop], max_rounds: usize) {
         faults: rounds_faults(),
         ..SandboxConfig::default()
     });
-    let Some(sandbox) = target.sandbox_only("injects lost answers and counts orphans in the sandbox") else {
+    let Some(sandbox) =
+        target.sandbox_only("injects lost answers and counts orphans in the sandbox")
+    else {
         return;
     };
     // 3 custom apps and the Expel app (4 resources each) and 14 lists: 30 resources.

@@ -391,7 +391,9 @@ enum Given {
 /// TRACE, and scans everything for secrets.
 fn no_secret_escapes_with(credentials: Credentials, given: Given) {
     let target = Target::from_env();
-    let Some(sandbox) = target.sandbox_only("scans the tokens the sandbox issued and the URIs it received") else {
+    let Some(sandbox) =
+        target.sandbox_only("scans the tokens the sandbox issued and the URIs it received")
+    else {
         return;
     };
     let seed = sandbox.seed().clone();

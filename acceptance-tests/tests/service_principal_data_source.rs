@@ -77,7 +77,9 @@ fn oidc_token_file_signs_in() {
 #[test]
 fn lookup_by_display_name_returns_granted_app_roles() {
     let target = Target::from_env();
-    let Some(sandbox) = target.sandbox_only("uses the sandbox's certificates, OIDC issuer or seeded apps") else {
+    let Some(sandbox) =
+        target.sandbox_only("uses the sandbox's certificates, OIDC issuer or seeded apps")
+    else {
         return;
     };
     let seed = sandbox.seed().clone();
@@ -142,7 +144,9 @@ fn wrong_secret_fails_with_the_entra_error_and_what_to_check() {
 #[test]
 fn missing_credentials_name_what_to_set() {
     let target = Target::from_env();
-    let Some(_) = target.sandbox_only("uses the sandbox's certificates, OIDC issuer or seeded apps") else {
+    let Some(_) =
+        target.sandbox_only("uses the sandbox's certificates, OIDC issuer or seeded apps")
+    else {
         return;
     };
     let workspace = Workspace::new(target.environment(Credentials::None));
@@ -168,7 +172,9 @@ fn missing_credentials_name_what_to_set() {
 #[test]
 fn secret_and_certificate_together_are_rejected_as_ambiguous() {
     let target = Target::from_env();
-    let Some(sandbox) = target.sandbox_only("uses the sandbox's certificates, OIDC issuer or seeded apps") else {
+    let Some(sandbox) =
+        target.sandbox_only("uses the sandbox's certificates, OIDC issuer or seeded apps")
+    else {
         return;
     };
     let mut workspace = Workspace::new(target.environment(Credentials::Secret));
@@ -192,7 +198,9 @@ fn secret_and_certificate_together_are_rejected_as_ambiguous() {
 #[test]
 fn unreadable_certificate_is_named_at_configure() {
     let target = Target::from_env();
-    let Some(_) = target.sandbox_only("uses the sandbox's certificates, OIDC issuer or seeded apps") else {
+    let Some(_) =
+        target.sandbox_only("uses the sandbox's certificates, OIDC issuer or seeded apps")
+    else {
         return;
     };
     let mut workspace = Workspace::new(target.environment(Credentials::CertificatePem));
@@ -207,7 +215,9 @@ fn unreadable_certificate_is_named_at_configure() {
 #[test]
 fn plain_http_endpoint_off_loopback_is_rejected() {
     let target = Target::from_env();
-    let Some(_) = target.sandbox_only("uses the sandbox's certificates, OIDC issuer or seeded apps") else {
+    let Some(_) =
+        target.sandbox_only("uses the sandbox's certificates, OIDC issuer or seeded apps")
+    else {
         return;
     };
     let mut workspace = Workspace::new(target.environment(Credentials::Secret));
@@ -278,7 +288,9 @@ data "expel_service_principal" "bad" {
 #[test]
 fn missing_read_permission_is_named() {
     let target = Target::from_env();
-    let Some(sandbox) = target.sandbox_only("uses the sandbox's certificates, OIDC issuer or seeded apps") else {
+    let Some(sandbox) =
+        target.sandbox_only("uses the sandbox's certificates, OIDC issuer or seeded apps")
+    else {
         return;
     };
     sandbox.revoke_provider_permission("Application.ReadWrite.All");
@@ -300,7 +312,9 @@ fn a_token_expiring_mid_apply_is_refreshed_once_and_the_apply_succeeds() {
         },
         ..Default::default()
     });
-    let Some(sandbox) = target.sandbox_only("uses the sandbox's certificates, OIDC issuer or seeded apps") else {
+    let Some(sandbox) =
+        target.sandbox_only("uses the sandbox's certificates, OIDC issuer or seeded apps")
+    else {
         return;
     };
     let seed = sandbox.seed().clone();

@@ -602,7 +602,9 @@ impl World {
         };
         sp.life.deleted_at = Some(now);
         for grant in self.grants.iter_mut().filter(|g| {
-            g.life.exists() && (g.principal_id.eq_ignore_ascii_case(id) || g.resource_id.eq_ignore_ascii_case(id))
+            g.life.exists()
+                && (g.principal_id.eq_ignore_ascii_case(id)
+                    || g.resource_id.eq_ignore_ascii_case(id))
         }) {
             grant.life.deleted_at = Some(now);
         }

@@ -14,6 +14,10 @@ use serde_json::json;
 use super::tenant::TenantApi;
 use crate::sandbox::{Faults, Sandbox, SandboxConfig};
 
+/// The appId of Expel's Microsoft 365 Integration app in a real tenant, for tests that need
+/// an app whose registration lives outside the tenant (only read, never changed).
+pub const EXPEL_APP_VARIABLE: &str = "EXPEL_ACC_EXPEL_APP_CLIENT_ID";
+
 /// Names the file each test appends its outcome to (`make testacc` sets it).
 pub const SUMMARY_VARIABLE: &str = "EXPEL_ACC_SUMMARY";
 
@@ -82,10 +86,11 @@ pub struct TestApp<'t> {
 
 impl Drop for TestApp<'_> {
     fn drop(&mut self) {
-        if let Err(err) = self
-            .api
-            .graph(Method::DELETE, &format!("applications/{}", self.object_id), None)
-        {
+        if let Err(err) = self.api.graph(
+            Method::DELETE,
+            &format!("applications/{}", self.object_id),
+            None,
+        ) {
             eprintln!("could not delete the test app {}: {err}", self.client_id);
         }
     }
@@ -132,6 +137,23 @@ impl Target {
     /// Whether `name` is one this test made with [`Target::name`].
     pub fn named_here(&self, name: &str) -> bool {
         name.ends_with(&self.suffix)
+    }
+
+    /// The appId of Expel's integration app (multi-tenant: no registration in the tenant);
+    /// from [`EXPEL_APP_VARIABLE`] in a real tenant, where the test is skipped without it.
+    pub fn expel_app_client_id(&self) -> Option<String> {
+        if let Some(sandbox) = self.sandbox() {
+            return Some(sandbox.seed().expel_app_client_id.clone());
+        }
+        let found = std::env::var(EXPEL_APP_VARIABLE)
+            .ok()
+            .filter(|v| !v.is_empty());
+        if found.is_none() {
+            self.skip(&format!(
+                "needs {EXPEL_APP_VARIABLE}: the appId of Expel's integration app in the tenant"
+            ));
+        }
+        found
     }
 
     /// `base` made unique to this test, e.g. `Never reset [acc 1a2b3c4d]`.
@@ -183,9 +205,9 @@ impl Target {
     /// Graph and Workbench as the tests see them (the provider's own variables and APIs);
     /// `None`, with the test recorded as skipped, when they cannot be reached.
     pub fn api(&self) -> Option<&TenantApi> {
-        let api = self.api.get_or_init(|| {
-            TenantApi::new(&self.environment(Credentials::Secret))
-        });
+        let api = self
+            .api
+            .get_or_init(|| TenantApi::new(&self.environment(Credentials::Secret)));
         match api {
             Ok(api) => Some(api),
             Err(why) => {
@@ -199,9 +221,16 @@ impl Target {
     /// replicated (readable) before this returns.
     pub fn new_app(&self, name: &str) -> Option<TestApp<'_>> {
         let api = self.api()?;
-        let display_name = format!("expel-acc {name} {}", &uuid::Uuid::new_v4().to_string()[..8]);
+        let display_name = format!(
+            "expel-acc {name} {}",
+            &uuid::Uuid::new_v4().to_string()[..8]
+        );
         let app = api
-            .graph(Method::POST, "applications", Some(json!({ "displayName": display_name })))
+            .graph(
+                Method::POST,
+                "applications",
+                Some(json!({ "displayName": display_name })),
+            )
             .expect("create the test's app registration");
         let client_id = app["appId"].as_str().expect("appId").to_owned();
         let object_id = app["id"].as_str().expect("id").to_owned();
@@ -226,7 +255,11 @@ impl Target {
                 None,
             )
             .is_err()
-            || api.service_principal_of(&app.client_id).ok().flatten().is_none()
+            || api
+                .service_principal_of(&app.client_id)
+                .ok()
+                .flatten()
+                .is_none()
         {
             assert!(
                 started.elapsed() < Duration::from_secs(120),
@@ -342,7 +375,12 @@ impl Drop for Target {
             .name()
             .unwrap_or("unnamed test")
             .to_owned();
-        let line = match self.skipped.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        let line = match self
+            .skipped
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        {
             // A test that panicked is counted by cargo as failed; only finished ones count.
             _ if std::thread::panicking() => format!("failed\t{test}\t\n"),
             Some(reason) => format!("skipped\t{test}\t{reason}\n"),

@@ -44,8 +44,10 @@ impl Endpoints {
         Ok(Self {
             tenant: need("ARM_TENANT_ID")?,
             client_id: need("ARM_CLIENT_ID")?,
-            client_secret: need("ARM_CLIENT_SECRET")
-                .map_err(|_| "the tests' own Graph calls sign in with ARM_CLIENT_SECRET, which is not set".to_owned())?,
+            client_secret: need("ARM_CLIENT_SECRET").map_err(|_| {
+                "the tests' own Graph calls sign in with ARM_CLIENT_SECRET, which is not set"
+                    .to_owned()
+            })?,
             authority: get("AZURE_AUTHORITY_HOST")
                 .unwrap_or_else(|| "https://login.microsoftonline.com".to_owned()),
             graph: get("EXPEL_GRAPH_ENDPOINT")
@@ -172,7 +174,12 @@ impl TenantApi {
     }
 
     /// A Graph v1.0 call; `path` is relative to `/v1.0/` and may carry a query.
-    pub fn graph(&self, method: Method, path: &str, body: Option<Value>) -> Result<Value, ApiError> {
+    pub fn graph(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, ApiError> {
         let url = format!(
             "{}/v1.0/{}",
             self.endpoints.graph.trim_end_matches('/'),
@@ -206,7 +213,12 @@ impl TenantApi {
     }
 
     /// A Workbench v2 call; `path` is relative to `/api/v2/`.
-    pub fn workbench(&self, method: Method, path: &str, body: Option<Value>) -> Result<Value, ApiError> {
+    pub fn workbench(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, ApiError> {
         let url = format!(
             "{}/api/v2/{}",
             self.endpoints.workbench.trim_end_matches('/'),
@@ -226,7 +238,9 @@ impl TenantApi {
 
     /// The service principal of an appId, if there is one.
     pub fn service_principal_of(&self, app_id: &str) -> Result<Option<Value>, ApiError> {
-        let found = self.graph_list(&format!("servicePrincipals?$filter=appId%20eq%20%27{app_id}%27"))?;
+        let found = self.graph_list(&format!(
+            "servicePrincipals?$filter=appId%20eq%20%27{app_id}%27"
+        ))?;
         Ok(found.into_iter().next())
     }
 
@@ -260,7 +274,11 @@ impl TenantApi {
     }
 
     /// Replaces an app registration's `requiredResourceAccess`.
-    pub fn set_required_resource_access(&self, object_id: &str, entries: Value) -> Result<(), ApiError> {
+    pub fn set_required_resource_access(
+        &self,
+        object_id: &str,
+        entries: Value,
+    ) -> Result<(), ApiError> {
         self.graph(
             Method::PATCH,
             &format!("applications/{object_id}"),
