@@ -180,6 +180,18 @@ impl Target {
         }
     }
 
+    /// Whether the target can sign in with `kind`: always in the sandbox; in a real tenant
+    /// when the caller configured that credential (otherwise the test is recorded as skipped).
+    pub fn supports(&self, kind: Credentials) -> bool {
+        let supported = !self.is_real_tenant() || real_tenant_has(kind);
+        if !supported {
+            self.skip(&format!(
+                "needs a {kind:?} credential in the ARM_* variables"
+            ));
+        }
+        supported
+    }
+
     /// Whether this is a real tenant (`TF_ACC=1`).
     pub fn is_real_tenant(&self) -> bool {
         matches!(self.system, System::RealTenant)
@@ -294,10 +306,7 @@ impl Target {
     /// Environment for terraform and the provider with the given credential kind.
     pub fn environment(&self, credentials: Credentials) -> Vec<(String, String)> {
         let System::Embedded(sandbox) = &self.system else {
-            // Real tenant: pass the caller's ARM_* / EXPEL_* through untouched.
-            return std::env::vars()
-                .filter(|(k, _)| is_provider_variable(k))
-                .collect();
+            return real_tenant_environment(credentials);
         };
         let seed = sandbox.seed();
         let url = sandbox.url();
@@ -355,6 +364,54 @@ impl Target {
             }
         }
         env.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+    }
+}
+
+/// The variables that choose an Entra credential, by the kind they configure.
+const CREDENTIAL_VARIABLES: &[(&str, &[Credentials])] = &[
+    ("ARM_CLIENT_SECRET", &[Credentials::Secret]),
+    (
+        "ARM_CLIENT_CERTIFICATE_PATH",
+        &[Credentials::CertificatePem, Credentials::CertificatePfx],
+    ),
+    ("ARM_CLIENT_CERTIFICATE_PASSWORD", &[Credentials::CertificatePfx]),
+    ("ARM_USE_OIDC", &[Credentials::OidcToken, Credentials::OidcTokenFile]),
+    ("ARM_OIDC_TOKEN", &[Credentials::OidcToken]),
+    ("ARM_OIDC_TOKEN_FILE_PATH", &[Credentials::OidcTokenFile]),
+];
+
+/// The caller's ARM_* / EXPEL_* variables, keeping only those of the credential `kind` asks
+/// for (none for [`Credentials::None`]), so a test signs in the way it says it does.
+fn real_tenant_environment(kind: Credentials) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = std::env::vars()
+        .filter(|(k, _)| is_provider_variable(k))
+        .filter(|(k, _)| {
+            CREDENTIAL_VARIABLES
+                .iter()
+                .find(|(name, _)| name == k)
+                .is_none_or(|(_, kinds)| kinds.contains(&kind))
+        })
+        .collect();
+    if kind == Credentials::None {
+        env.retain(|(k, _)| k != "ARM_USE_CLI" && k != "ARM_USE_MSI");
+        env.push(("ARM_USE_CLI".to_owned(), "false".to_owned()));
+    }
+    env
+}
+
+/// Whether the caller's variables configure a credential of `kind` (a certificate's kind
+/// is told by its file name: `.pfx` / `.p12` or PEM).
+fn real_tenant_has(kind: Credentials) -> bool {
+    let set = |name: &str| std::env::var(name).is_ok_and(|v| !v.is_empty());
+    let certificate = std::env::var("ARM_CLIENT_CERTIFICATE_PATH").unwrap_or_default();
+    let pkcs12 = certificate.ends_with(".pfx") || certificate.ends_with(".p12");
+    match kind {
+        Credentials::Secret => set("ARM_CLIENT_SECRET"),
+        Credentials::CertificatePem => !certificate.is_empty() && !pkcs12,
+        Credentials::CertificatePfx => pkcs12,
+        Credentials::OidcToken => set("ARM_OIDC_TOKEN"),
+        Credentials::OidcTokenFile => set("ARM_OIDC_TOKEN_FILE_PATH"),
+        Credentials::None => true,
     }
 }
 
