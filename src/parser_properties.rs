@@ -516,7 +516,7 @@ fn not_json() -> BoxedStrategy<Vec<u8>> {
 static GRAPH: LazyLock<GraphClient> = LazyLock::new(|| {
     let http = crate::http::client().expect("an HTTP client");
     let settings = EntraSettings {
-        tenant_id: "00000000-0000-0000-0000-0000000000aa".into(),
+        tenant_id: Some("00000000-0000-0000-0000-0000000000aa".into()),
         client_id: Some("00000000-0000-0000-0000-0000000000bb".into()),
         credential: Credential::Secret(SecretString::from("not-a-secret".to_owned())),
         authority_host: Url::parse("https://login.example.test").expect("a URL"),

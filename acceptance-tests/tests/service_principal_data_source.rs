@@ -171,8 +171,7 @@ fn missing_credentials_name_what_to_set() {
 #[test]
 fn secret_and_certificate_together_are_rejected_as_ambiguous() {
     let target = Target::from_env();
-    let Some(sandbox) = target.sandbox_only("uses the sandbox's certificate file")
-    else {
+    let Some(sandbox) = target.sandbox_only("uses the sandbox's certificate file") else {
         return;
     };
     let mut workspace = Workspace::new(target.environment(Credentials::Secret));

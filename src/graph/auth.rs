@@ -81,8 +81,9 @@ pub enum OidcToken {
 /// Everything needed to obtain Graph tokens.
 #[derive(Clone, Debug)]
 pub struct EntraSettings {
-    /// Directory (tenant) id.
-    pub tenant_id: String,
+    /// Directory (tenant) id; `None` only for managed identity and the Azure CLI, which know
+    /// their own tenant.
+    pub tenant_id: Option<String>,
     /// Application (client) id of the provider's identity; optional for managed identity and CLI.
     pub client_id: Option<String>,
     /// The credential to use.
@@ -222,6 +223,15 @@ fn required_client_id(settings: &EntraSettings) -> Result<String, AuthError> {
     })
 }
 
+fn required_tenant_id(settings: &EntraSettings) -> Result<String, AuthError> {
+    settings.tenant_id.clone().ok_or_else(|| {
+        AuthError::Incomplete(format!(
+            "the {} credential needs tenant_id (ARM_TENANT_ID)",
+            settings.credential.kind()
+        ))
+    })
+}
+
 fn identity_error(err: azure_core::Error) -> AuthError {
     AuthError::Identity(describe_identity_error(&err.to_string()))
 }
@@ -231,10 +241,9 @@ fn build_credential(
     http: &reqwest::Client,
 ) -> Result<Arc<dyn TokenCredential>, AuthError> {
     let options = client_options(settings, http);
-    let tenant = settings.tenant_id.clone();
     let credential: Arc<dyn TokenCredential> = match &settings.credential {
         Credential::Secret(secret) => ClientSecretCredential::new(
-            &tenant,
+            &required_tenant_id(settings)?,
             required_client_id(settings)?,
             Secret::new(secret.expose_secret().to_owned()),
             Some(ClientSecretCredentialOptions {
@@ -245,7 +254,7 @@ fn build_credential(
         Credential::Certificate { path, password } => {
             let (pkcs12, pkcs12_password) = load_certificate(path, password.as_ref())?;
             ClientCertificateCredential::new(
-                tenant,
+                required_tenant_id(settings)?,
                 required_client_id(settings)?,
                 pkcs12.into(),
                 Some(ClientCertificateCredentialOptions {
@@ -256,7 +265,7 @@ fn build_credential(
             .map_err(identity_error)?
         }
         Credential::Oidc(token) => ClientAssertionCredential::new(
-            tenant,
+            required_tenant_id(settings)?,
             required_client_id(settings)?,
             OidcAssertion(token.clone()),
             Some(ClientAssertionCredentialOptions {
@@ -272,7 +281,8 @@ fn build_credential(
             .map_err(identity_error)?
         }
         Credential::AzureCli => AzureCliCredential::new(Some(AzureCliCredentialOptions {
-            tenant_id: Some(tenant),
+            // With no tenant configured, the CLI uses the tenant of the account logged in.
+            tenant_id: settings.tenant_id.clone(),
             ..Default::default()
         }))
         .map_err(identity_error)?,

@@ -618,9 +618,9 @@ fn resolve_graph(inputs: &mut Inputs<'_>) -> Result<GraphSettings, Unavailable> 
         }
     };
     let tenant_id = match (&credential, tenant_id) {
-        (_, Some(tenant)) => tenant,
-        // Managed identity and the CLI know their tenant; "organizations" is the multi-tenant authority.
-        (Credential::ManagedIdentity | Credential::AzureCli, None) => "organizations".to_owned(),
+        (_, Some(tenant)) => Some(tenant),
+        // Managed identity and the CLI know their tenant: pass none rather than guess one.
+        (Credential::ManagedIdentity | Credential::AzureCli, None) => None,
         (_, None) => return Err(unavailable_default()),
     };
     let (Some(endpoint), Some(authority_host)) = (graph_endpoint, authority_host) else {
@@ -649,11 +649,15 @@ fn unavailable_default() -> Unavailable {
     }
 }
 
+/// The names the Azure CLI goes by on the PATH: `az.cmd` is its Windows launcher.
+const AZURE_CLI_NAMES: &[&str] = &["az", "az.cmd"];
+
 fn azure_cli_installed(env: &dyn Fn(&str) -> Option<String>) -> bool {
     let Some(path) = env("PATH") else {
         return false;
     };
-    std::env::split_paths(&path).any(|dir| dir.join("az").is_file())
+    std::env::split_paths(&path)
+        .any(|dir| AZURE_CLI_NAMES.iter().any(|name| dir.join(name).is_file()))
 }
 
 #[cfg(test)]
@@ -699,9 +703,39 @@ mod tests {
         };
         let graph = resolve(config, &secret_env()).unwrap().graph.unwrap();
         assert_eq!(
-            graph.entra.tenant_id,
-            "aaaaaaaa-2222-3333-4444-555555555555"
+            graph.entra.tenant_id.as_deref(),
+            Some("aaaaaaaa-2222-3333-4444-555555555555")
         );
+    }
+
+    fn cli_env(dir: &std::path::Path, name: &str) -> impl Fn(&str) -> Option<String> {
+        std::fs::write(dir.join(name), "").unwrap();
+        let path = dir.display().to_string();
+        move |key: &str| (key == "PATH").then(|| path.clone())
+    }
+
+    #[test]
+    fn the_azure_cli_without_a_tenant_is_passed_none() {
+        let dir = tempfile_dir();
+        let env = cli_env(&dir, "az");
+        let graph = Settings::resolve(&ProviderConfig::default(), &env)
+            .unwrap()
+            .graph
+            .unwrap();
+        assert!(matches!(graph.entra.credential, Credential::AzureCli));
+        assert_eq!(graph.entra.tenant_id, None);
+    }
+
+    #[test]
+    fn the_azure_cli_is_found_as_az_cmd_on_windows() {
+        let dir = tempfile_dir();
+        assert!(azure_cli_installed(&cli_env(&dir, "az.cmd")));
+    }
+
+    fn tempfile_dir() -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("expel-cli-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
     }
 
     #[test]

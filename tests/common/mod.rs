@@ -112,7 +112,7 @@ impl ScriptedServer {
     pub fn graph(&self, retry: RetryPolicy) -> GraphClient {
         let http = terraform_provider_expel::http::client().unwrap();
         let settings = EntraSettings {
-            tenant_id: TENANT.into(),
+            tenant_id: Some(TENANT.into()),
             client_id: Some(CLIENT.into()),
             credential: Credential::Secret(SecretString::from(SECRET.to_string())),
             authority_host: self.url.clone(),

@@ -374,8 +374,14 @@ const CREDENTIAL_VARIABLES: &[(&str, &[Credentials])] = &[
         "ARM_CLIENT_CERTIFICATE_PATH",
         &[Credentials::CertificatePem, Credentials::CertificatePfx],
     ),
-    ("ARM_CLIENT_CERTIFICATE_PASSWORD", &[Credentials::CertificatePfx]),
-    ("ARM_USE_OIDC", &[Credentials::OidcToken, Credentials::OidcTokenFile]),
+    (
+        "ARM_CLIENT_CERTIFICATE_PASSWORD",
+        &[Credentials::CertificatePfx],
+    ),
+    (
+        "ARM_USE_OIDC",
+        &[Credentials::OidcToken, Credentials::OidcTokenFile],
+    ),
     ("ARM_OIDC_TOKEN", &[Credentials::OidcToken]),
     ("ARM_OIDC_TOKEN_FILE_PATH", &[Credentials::OidcTokenFile]),
 ];
