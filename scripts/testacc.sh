@@ -1,24 +1,41 @@
 #!/usr/bin/env bash
 # The acceptance tests against the tenant and Workbench organization the ARM_* / EXPEL_*
 # variables describe (TF_ACC=1). Each test runs against it or records why it cannot
-# (sandbox-only: it needs fault injection, request counts or the sandbox's insides); the run
-# ends with a summary line counting both, and fails when no test ran at all. sandbox_api is
-# left out: it tests the sandbox itself.
+# (sandbox-only: it needs fault injection, request counts or the sandbox's insides; or a
+# variable it needs is not set); the run ends with a summary line counting both, and fails
+# when no test ran at all. sandbox_api is left out: it tests the sandbox itself. The test
+# binaries mostly wait on the APIs, so they run side by side; arguments go to each of them.
 set -euo pipefail
 read -r -a cargo <<<"${CARGO:-cargo}"
 tests=(role_assignment remediation_permissions context_list service_principal_data_source
   bad_input secrets timeouts faults interrupted concurrency)
+"${cargo[@]}" test -q -p expel-acceptance-tests "${tests[@]/#/--test=}" --no-run
 summary=$(mktemp)
-trap 'rm -f "$summary"' EXIT
+logs=$(mktemp -d)
+pids=()
+trap 'if ((${#pids[@]})); then kill "${pids[@]}" 2>/dev/null || true; fi; rm -rf "$logs" "$summary"' EXIT
+for t in "${tests[@]}"; do
+  TF_ACC=1 EXPEL_ACC_SUMMARY="$summary" "${cargo[@]}" test -q -p expel-acceptance-tests \
+    --test "$t" -- --test-threads=4 "$@" >"$logs/$t.log" 2>&1 &
+  pids+=($!)
+done
 status=0
-TF_ACC=1 EXPEL_ACC_SUMMARY="$summary" "${cargo[@]}" test -p expel-acceptance-tests \
-  "${tests[@]/#/--test=}" -- "$@" || status=$?
+for i in "${!tests[@]}"; do
+  if wait "${pids[$i]}"; then
+    echo "testacc: ${tests[$i]}: $(grep -h 'test result' "$logs/${tests[$i]}.log" | tail -1)"
+  else
+    status=1
+    echo "testacc: ${tests[$i]} FAILED:" >&2
+    cat "$logs/${tests[$i]}.log" >&2
+  fi
+done
+pids=()
 
 ran=$(grep -c '^ran	' "$summary" || true)
 skipped=$(grep -c '^skipped	' "$summary" || true)
 failed=$(grep -c '^failed	' "$summary" || true)
 reasons=$(grep '^skipped	' "$summary" | cut -f3 | sed 's/:.*//' | sort | uniq -c |
-  awk '{n=$1; $1=""; printf "%s%d%s", sep, n, $0; sep=", "}')
+  awk '{n=$1; $1=""; printf "%s%d%s", sep, n, $0; sep=","}')
 echo "testacc: ${ran} tests ran against the tenant, ${skipped} skipped${reasons:+ (${reasons})}, ${failed} failed"
 if [[ -n "${TESTACC_VERBOSE:-}" ]]; then
   grep '^skipped	' "$summary" | cut -f2,3 | sort

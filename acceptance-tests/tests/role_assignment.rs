@@ -44,6 +44,21 @@ fn assignments_of(target: &Target, principal: &str) -> Vec<serde_json::Value> {
         .expect("list the principal's role assignments")
 }
 
+/// Assigns `role` to `principal` from a workspace of its own, as someone else's apply would,
+/// and returns the assignment id once it has replicated (for importing it elsewhere).
+fn applied_elsewhere(target: &Target, principal: &str, role: &str) -> String {
+    let creator = Workspace::applied(
+        target.environment(Credentials::Secret),
+        &config(&[assignment("elsewhere", principal, role)]),
+    );
+    let id = creator.resource("expel_role_assignment.elsewhere")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    target.settle();
+    id
+}
+
 /// The full step list for both roles on one service principal of a new app.
 fn both_roles_lifecycle(kind: &str) {
     let target = Target::from_env();
@@ -182,15 +197,7 @@ fn cli_import_plans_empty_with_either_form() {
     };
     let principal = app.service_principal_id.clone();
     let env = target.environment(Credentials::Secret);
-    let creator = Workspace::applied(
-        env.clone(),
-        &config(&[assignment("reader", &principal, "Security Reader")]),
-    );
-    let id = creator.resource("expel_role_assignment.reader")["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    target.settle();
+    let id = applied_elsewhere(&target, &principal, "Security Reader");
 
     for (form, block) in [
         (
@@ -412,16 +419,7 @@ fn import_blocks_generate_a_config_that_plans_empty() {
     };
     let principal = app.service_principal_id.clone();
     let env = target.environment(Credentials::Secret);
-    let creator = Workspace::applied(
-        env.clone(),
-        &config(&[assignment("admin", &principal, "User Administrator")]),
-    );
-    let id = creator.resource("expel_role_assignment.admin")["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-
-    target.settle();
+    let id = applied_elsewhere(&target, &principal, "User Administrator");
     let generated =
         Workspace::import_with_generated_config(env, &[("expel_role_assignment.imported", &id)]);
     // Both forms of the role are written, and that configuration plans empty too.

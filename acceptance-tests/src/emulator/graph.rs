@@ -926,15 +926,29 @@ async fn delete_role_assignment(
     }
 }
 
-fn json_body(body: Option<Json<Value>>, headers: &HeaderMap) -> Result<Value, Response> {
-    body.map(|Json(body)| body).ok_or_else(|| {
-        error(
+/// The JSON body of a create and its required string property `name`.
+fn body_with(
+    body: Option<Json<Value>>,
+    name: &str,
+    headers: &HeaderMap,
+) -> Result<(Value, String), Response> {
+    let Some(Json(body)) = body else {
+        return Err(error(
             StatusCode::BAD_REQUEST,
             "Request_BadRequest",
             "Write requests are only supported on JSON bodies.",
             headers,
-        )
-    })
+        ));
+    };
+    let Some(value) = body.get(name).and_then(Value::as_str).map(str::to_owned) else {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            "Request_BadRequest",
+            &format!("Property {name} is required."),
+            headers,
+        ));
+    };
+    Ok((body, value))
 }
 
 /// `POST /applications` `{displayName}`: a new registration owned by the caller.
@@ -947,17 +961,9 @@ async fn create_application(
         Ok(app) => app,
         Err(r) => return r,
     };
-    let body = match json_body(body, &headers) {
-        Ok(body) => body,
+    let (body, name) = match body_with(body, "displayName", &headers) {
+        Ok(found) => found,
         Err(r) => return r,
-    };
-    let Some(name) = body.get("displayName").and_then(Value::as_str) else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "Request_BadRequest",
-            "Property displayName is required.",
-            &headers,
-        );
     };
     let lag = shared.lag();
     let mut world = shared.lock();
@@ -968,7 +974,7 @@ async fn create_application(
     let app = super::world::Application {
         id: super::world::guid(),
         app_id: super::world::guid(),
-        display_name: name.to_owned(),
+        display_name: name,
         required_resource_access: body
             .get("requiredResourceAccess")
             .cloned()
@@ -991,18 +997,11 @@ async fn create_service_principal(
     if let Err(r) = require(&shared, &headers, APPS_WRITE) {
         return r;
     }
-    let body = match json_body(body, &headers) {
-        Ok(body) => body,
+    let app_id = match body_with(body, "appId", &headers) {
+        Ok((_, app_id)) => app_id,
         Err(r) => return r,
     };
-    let Some(app_id) = body.get("appId").and_then(Value::as_str) else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "Request_BadRequest",
-            "Property appId is required.",
-            &headers,
-        );
-    };
+    let app_id = app_id.as_str();
     let lag = shared.lag();
     let mut world = shared.lock();
     let Some(name) = world
