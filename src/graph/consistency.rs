@@ -98,6 +98,21 @@ where
     }
 }
 
+/// Runs `lookup` of an object in a list (`None`: not in it), looking again while it answers
+/// `None` and the object may still be replicating after this provider's write at
+/// `written_at`: for at most a minute and never past the window.
+pub async fn find_after_write<T, F, Fut>(
+    written_at: Option<SystemTime>,
+    what: &str,
+    lookup: F,
+) -> Result<Option<T>, GraphError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Option<T>, GraphError>>,
+{
+    look_up_referenced(write_window_left(written_at).min(WRITE_WAIT), what, lookup).await
+}
+
 /// Runs `lookup` of a referenced object, looking again while it answers `None`, for at most
 /// `budget` (and the operation's deadline).
 pub async fn look_up_referenced<T, F, Fut>(

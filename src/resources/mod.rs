@@ -57,6 +57,24 @@ where
     .await
 }
 
+/// Runs `lookup` of an object in a list, looking again while it is absent and an object this
+/// provider wrote may still be replicating (see [`consistency::find_after_write`]).
+pub async fn find_through_lag<T, F, Fut>(
+    private: &Private,
+    lookup: F,
+) -> Result<Option<T>, GraphError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Option<T>, GraphError>>,
+{
+    consistency::find_after_write(
+        written_at(private),
+        "an object this provider just wrote (Microsoft Graph does not list it yet)",
+        lookup,
+    )
+    .await
+}
+
 /// Unwraps the state Terraform always sends for this call; `None` (a null object) is how a
 /// read says "gone", so it must never reach a create, update or delete.
 pub fn present<T>(state: Option<T>, diags: &mut Diagnostics) -> Option<T> {

@@ -18,7 +18,7 @@ use tf_provider::value::{self, Value, ValueEmpty};
 use tf_provider::{AttributePath, Diagnostics, Resource};
 
 use super::timeouts::{self, Operation, Timeouts};
-use super::{known, parsed, present, read_through_lag, written_now, Private};
+use super::{find_through_lag, known, parsed, present, written_now, Private};
 use crate::graph::{
     consistency, AppRoleAssignment, GraphClient, GraphError, RequiredResourceAccess,
     ResourceAccess, ServicePrincipal,
@@ -371,7 +371,7 @@ impl RemediationPermissionsResource {
         {
             Ok(grant) => Ok(grant),
             Err(err) if err.is_already_exists() => {
-                let found = read_through_lag(&written_now(), || {
+                let found = find_through_lag(&written_now(), || {
                     Self::find_grant(
                         graph,
                         &resolved.client.id,
@@ -382,11 +382,11 @@ impl RemediationPermissionsResource {
                 })
                 .await;
                 match found {
-                    Ok(existing) => {
+                    Ok(Some(existing)) => {
                         tracing::info!(id = %existing.id, "adopting an existing admin consent");
                         Ok(existing)
                     }
-                    Err(_) => Err(err),
+                    Ok(None) | Err(_) => Err(err),
                 }
             }
             Err(err) => Err(err),
@@ -451,7 +451,7 @@ impl RemediationPermissionsResource {
             }
         };
         let assignment_id = state.app_role_assignment_id.as_ref_option().cloned();
-        let grant = read_through_lag(&private, || {
+        let grant = find_through_lag(&private, || {
             Self::find_grant(
                 graph,
                 &resolved.client.id,
@@ -462,9 +462,9 @@ impl RemediationPermissionsResource {
         })
         .await;
         let grant = match grant {
-            Ok(grant) => grant,
+            Ok(Some(grant)) => grant,
             // Consent revoked out of band: plan grants it again.
-            Err(err) if err.is_not_found() => return Some((None, None)),
+            Ok(None) => return Some((None, None)),
             Err(err) => {
                 graph_error(
                     diags,
@@ -480,25 +480,21 @@ impl RemediationPermissionsResource {
         };
         if kind == ApplicationType::Custom {
             // Missing right after our own write may be a stale replica: wait within the window.
-            let declaration = read_through_lag(&private, || async {
-                match graph.find_application_by_app_id(&client_id).await? {
-                    Some(app)
-                        if declared(
-                            &app.required_resource_access,
-                            remediation.resource_app_id(),
-                            &resolved.app_role_id,
-                        ) =>
-                    {
-                        Ok(())
-                    }
-                    _ => Err(GraphError::NotFound(Default::default())),
-                }
+            let declaration = find_through_lag(&private, || async {
+                let app = graph.find_application_by_app_id(&client_id).await?;
+                Ok(app.filter(|app| {
+                    declared(
+                        &app.required_resource_access,
+                        remediation.resource_app_id(),
+                        &resolved.app_role_id,
+                    )
+                }))
             })
             .await;
             match declaration {
-                Ok(()) => {}
+                Ok(Some(_)) => {}
                 // Declaration removed out of band (or the registration gone): plan declares it again.
-                Err(err) if err.is_not_found() => return Some((None, None)),
+                Ok(None) => return Some((None, None)),
                 Err(err) => {
                     graph_error(
                         diags,
@@ -609,14 +605,14 @@ impl RemediationPermissionsResource {
         Some(())
     }
 
-    /// The grant of `app_role_id` (and with `id`, when known) held by `client_sp`, or NotFound.
+    /// The grant of `app_role_id` (and with `id`, when known) held by `client_sp`, if any.
     async fn find_grant(
         graph: &GraphClient,
         client_sp: &str,
         resource_sp: &str,
         app_role_id: &str,
         id: Option<&str>,
-    ) -> Result<AppRoleAssignment, GraphError> {
+    ) -> Result<Option<AppRoleAssignment>, GraphError> {
         let resource = uuid::Uuid::parse_str(resource_sp).map_err(|_| {
             GraphError::Unexpected(format!(
                 "resource service principal id {resource_sp:?} is not a GUID"
@@ -625,12 +621,9 @@ impl RemediationPermissionsResource {
         let grants = graph
             .list_app_role_assignments(client_sp, Some(resource))
             .await?;
-        grants
-            .into_iter()
-            .find(|g| {
-                g.app_role_id.eq_ignore_ascii_case(app_role_id) && id.is_none_or(|id| g.id == id)
-            })
-            .ok_or_else(|| GraphError::NotFound(Default::default()))
+        Ok(grants.into_iter().find(|g| {
+            g.app_role_id.eq_ignore_ascii_case(app_role_id) && id.is_none_or(|id| g.id == id)
+        }))
     }
 }
 

@@ -19,7 +19,7 @@ use tf_provider::value::{self, Value, ValueEmpty};
 use tf_provider::{AttributePath, Diagnostics, Resource};
 
 use super::timeouts::{self, Operation, Timeouts};
-use super::{known, present, read_through_lag, written_now, Private};
+use super::{find_through_lag, known, present, read_through_lag, written_now, Private};
 use crate::graph::{consistency, GraphClient, GraphError, RoleAssignment, RoleDefinition};
 use crate::provider::diagnostics::graph_error;
 use crate::provider::ProviderData;
@@ -438,16 +438,16 @@ impl RoleAssignmentResource {
             // It may be too new to be listed yet (a retried POST whose first answer was lost):
             // look for it as for a fresh write.
             Err(err) if err.is_already_exists() => {
-                let found = read_through_lag(&written_now(), || {
+                let found = find_through_lag(&written_now(), || {
                     Self::find_existing(graph, &principal, &definition, &scope)
                 })
                 .await;
                 match found {
-                    Ok(existing) => {
+                    Ok(Some(existing)) => {
                         tracing::info!(id = %existing.id, "adopting an existing identical role assignment");
                         Ok(existing)
                     }
-                    Err(find_err) if find_err.is_not_found() => Err(err),
+                    Ok(None) => Err(err),
                     Err(find_err) => Err(find_err),
                 }
             }
@@ -487,21 +487,17 @@ impl RoleAssignmentResource {
         Some(())
     }
 
-    /// Finds an assignment identical to the one wanted (for adoption), or NotFound.
+    /// Finds an assignment identical to the one wanted (for adoption), if any.
     async fn find_existing(
         graph: &GraphClient,
         principal: &str,
         definition: &str,
         scope: &str,
-    ) -> Result<RoleAssignment, GraphError> {
+    ) -> Result<Option<RoleAssignment>, GraphError> {
         let assignments = graph.list_role_assignments_of(principal).await?;
-        assignments
-            .into_iter()
-            .find(|a| {
-                a.role_definition_id.eq_ignore_ascii_case(definition)
-                    && a.directory_scope_id == scope
-            })
-            .ok_or_else(|| GraphError::NotFound(Default::default()))
+        Ok(assignments.into_iter().find(|a| {
+            a.role_definition_id.eq_ignore_ascii_case(definition) && a.directory_scope_id == scope
+        }))
     }
 }
 
