@@ -35,7 +35,7 @@ ran=$(grep -c '^ran	' "$summary" || true)
 skipped=$(grep -c '^skipped	' "$summary" || true)
 failed=$(grep -c '^failed	' "$summary" || true)
 reasons=$(grep '^skipped	' "$summary" | cut -f3 | sed 's/:.*//' | sort | uniq -c |
-  awk '{n=$1; $1=""; printf "%s%d%s", sep, n, $0; sep=","}')
+  awk '{n=$1; $1=""; printf "%s%d%s", sep, n, $0; sep=","}' | sed 's/,/, /g')
 echo "testacc: ${ran} tests ran against the tenant, ${skipped} skipped${reasons:+ (${reasons})}, ${failed} failed"
 if [[ -n "${TESTACC_VERBOSE:-}" ]]; then
   grep '^skipped	' "$summary" | cut -f2,3 | sort

@@ -186,7 +186,7 @@ impl Target {
         let supported = !self.is_real_tenant() || real_tenant_has(kind);
         if !supported {
             self.skip(&format!(
-                "needs a {kind:?} credential in the ARM_* variables"
+                "needs a credential: no {kind:?} credential in the ARM_* variables"
             ));
         }
         supported
@@ -223,7 +223,7 @@ impl Target {
         match api {
             Ok(api) => Some(api),
             Err(why) => {
-                self.skip(&format!("needs the tests' own Graph access: {why}"));
+                self.skip(&format!("needs Graph access for the test itself: {why}"));
                 None
             }
         }
