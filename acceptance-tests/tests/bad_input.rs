@@ -19,8 +19,8 @@ enum Env {
 struct Case {
     name: &'static str,
     env: Env,
-    /// Configuration after the provider block; `{expel}`, `{custom}` and `{expel_sp}` are
-    /// replaced by the sandbox's seed.
+    /// Configuration after the provider block; `{expel}` (Expel's app), `{custom}` (a custom
+    /// app) and `{expel_sp}` (a service principal) are replaced by the tenant's ids.
     config: &'static str,
     /// `terraform import <address> <id>` instead of `plan`.
     import: Option<(&'static str, &'static str)>,
@@ -43,11 +43,33 @@ const SP: &str = r#"data "expel_service_principal" "g" {
   client_id = "00000003-0000-0000-c000-000000000000"
 }"#;
 
-/// `text` with `{expel}`, `{custom}` and `{expel_sp}` replaced by the sandbox's seed.
-fn fill(text: &str, seed: &Seed) -> String {
-    text.replace("{expel_sp}", &seed.expel_app_service_principal_id)
-        .replace("{expel}", &seed.expel_app_client_id)
-        .replace("{custom}", &seed.custom_app_client_id)
+/// The tenant's objects the cases name.
+struct Fixtures {
+    /// Expel's integration app (no registration in the tenant).
+    expel: String,
+    /// A service principal to assign roles to.
+    principal: String,
+    /// A custom app (its registration lives in the tenant).
+    custom: String,
+}
+
+/// `text` with `{expel}`, `{custom}` and `{expel_sp}` replaced by the fixtures.
+fn fill(text: &str, fixtures: &Fixtures) -> String {
+    text.replace("{expel_sp}", &fixtures.principal)
+        .replace("{expel}", &fixtures.expel)
+        .replace("{custom}", &fixtures.custom)
+}
+
+/// `text` with the sandbox seed's ids, for the cases run against the sandbox only.
+fn fill_from_seed(text: &str, seed: &Seed) -> String {
+    fill(
+        text,
+        &Fixtures {
+            expel: seed.expel_app_client_id.clone(),
+            principal: seed.expel_app_service_principal_id.clone(),
+            custom: seed.custom_app_client_id.clone(),
+        },
+    )
 }
 
 fn plan(
@@ -508,12 +530,18 @@ fn cases() -> Vec<Case> {
 #[test]
 fn every_bad_input_fails_naming_the_setting_and_the_fix_before_any_write() {
     let target = Target::from_env();
-    let Some(sandbox) = target
-        .sandbox_only("counts writes in the sandbox and revokes the identity's permissions there")
+    let (Some(expel), Some(app)) = (target.expel_app_client_id(), target.new_app("bad input"))
     else {
         return;
     };
-    let seed = sandbox.seed().clone();
+    let fixtures = Fixtures {
+        expel,
+        principal: app.service_principal_id.clone(),
+        custom: app.client_id.clone(),
+    };
+    if let Some(sandbox) = target.sandbox() {
+        sandbox.reset_stats();
+    }
     let base = target.environment(Credentials::Secret);
     let mut workspace = Workspace::new(base.clone());
     workspace.config("provider \"expel\" {}\n");
@@ -539,7 +567,7 @@ fn every_bad_input_fails_naming_the_setting_and_the_fix_before_any_write() {
             Env::Keep | Env::CredentialsNone => {}
         }
         workspace.replace_env(env);
-        let fill = |text: &str| fill(text, &seed);
+        let fill = |text: &str| fill(text, &fixtures);
         workspace.config(&format!("provider \"expel\" {{}}\n{}\n", fill(case.config)));
         let outcome = match case.import {
             Some((address, id)) => {
@@ -566,19 +594,33 @@ fn every_bad_input_fails_naming_the_setting_and_the_fix_before_any_write() {
         cases.len(),
         failures.join("\n----\n")
     );
-    let stats = sandbox.stats();
-    let writes: u64 = stats
-        .requests
-        .iter()
-        .filter(|(k, _)| {
-            k.starts_with("POST /v1.0")
-                || k.starts_with("PATCH")
-                || k.starts_with("DELETE")
-                || k.starts_with("POST /api")
-        })
-        .map(|(_, v)| v)
-        .sum();
-    assert_eq!(writes, 0, "bad input must fail before any write: {stats:?}");
+    // Nothing was written: the sandbox counts every write; in a tenant, the principal the
+    // cases name holds no role and no grant.
+    match target.sandbox() {
+        Some(sandbox) => {
+            let stats = sandbox.stats();
+            let writes: u64 = stats
+                .requests
+                .iter()
+                .filter(|(k, _)| {
+                    k.starts_with("POST /v1.0")
+                        || k.starts_with("PATCH")
+                        || k.starts_with("DELETE")
+                        || k.starts_with("POST /api")
+                })
+                .map(|(_, v)| v)
+                .sum();
+            assert_eq!(writes, 0, "bad input must fail before any write: {stats:?}");
+        }
+        None => {
+            let api = target.api().expect("api");
+            assert!(api
+                .role_assignments_of(&fixtures.principal)
+                .unwrap()
+                .is_empty());
+            assert!(api.grants_held_by(&fixtures.principal).unwrap().is_empty());
+        }
+    }
 }
 
 /// An identity lacking one Graph permission: where the failure can be known at plan it comes
@@ -660,7 +702,7 @@ fn an_identity_lacking_each_graph_permission_is_told_which_to_grant_and_nothing_
         }
         let before = sandbox.state();
         let workspace = Workspace::new(target.environment(Credentials::Secret));
-        let config = fill(case.config, &seed);
+        let config = fill_from_seed(case.config, &seed);
         workspace.config(&format!("provider \"expel\" {{}}\n{config}\n"));
         workspace.init();
         let outcome = match case.command {
