@@ -236,7 +236,7 @@ resource "expel_context_list" "never_reset" {{
 #[test]
 fn changing_only_the_timeouts_updates_state_and_writes_nothing() {
     let target = Target::from_env();
-    let Some(sandbox) = target.sandbox_only("injects faults on one route") else {
+    let Some(sandbox) = target.sandbox_only("counts the writes of an apply") else {
         return;
     };
     let seed = sandbox.seed().clone();
