@@ -270,15 +270,8 @@ fn an_existing_consent_is_adopted() {
         .unwrap()
         .to_owned();
     let existing = api
-        .graph(
-            Method::POST,
-            &format!("servicePrincipals/{graph_sp}/appRoleAssignedTo"),
-            Some(json!({"principalId": expel.service_principal_id, "resourceId": graph_sp, "appRoleId": USER_READ_WRITE_ALL})),
-        )
-        .expect("grant by hand")["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+        .grant(&expel.service_principal_id, &graph_sp, USER_READ_WRITE_ALL)
+        .expect("grant by hand");
     target.settle();
     let workspace = Workspace::new(target.environment(Credentials::Secret));
     workspace.config(&config(&[permissions(

@@ -289,15 +289,8 @@ fn an_existing_identical_assignment_is_adopted() {
     let existing = target
         .api()
         .expect("api")
-        .graph(
-            Method::POST,
-            "roleManagement/directory/roleAssignments",
-            Some(serde_json::json!({"roleDefinitionId": USER_ADMINISTRATOR, "principalId": principal, "directoryScopeId": "/"})),
-        )
-        .expect("assign the role by hand")["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+        .assign_role(&principal, USER_ADMINISTRATOR)
+        .expect("assign the role by hand");
     target.settle();
     let workspace = Workspace::new(target.environment(Credentials::Secret));
     workspace.config(&config(&[assignment(

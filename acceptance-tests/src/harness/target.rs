@@ -246,40 +246,42 @@ impl Target {
             .expect("create the test's app registration");
         let client_id = app["appId"].as_str().expect("appId").to_owned();
         let object_id = app["id"].as_str().expect("id").to_owned();
-        let sp = api
-            .graph(
-                Method::POST,
-                "servicePrincipals",
-                Some(json!({ "appId": client_id })),
-            )
-            .expect("create the test app's service principal");
+        let service_principal_id = match api.graph(
+            Method::POST,
+            "servicePrincipals",
+            Some(json!({ "appId": client_id })),
+        ) {
+            Ok(sp) => sp["id"].as_str().expect("id").to_owned(),
+            // A retried POST whose first answer was lost finds its own first attempt.
+            Err(err) if err.status == 400 => wait_for(|| {
+                api.service_principal_of(&client_id)
+                    .ok()
+                    .flatten()
+                    .and_then(|sp| sp["id"].as_str().map(str::to_owned))
+            })
+            .unwrap_or_else(|| panic!("create the test app's service principal: {err}")),
+            Err(err) => panic!("create the test app's service principal: {err}"),
+        };
         let app = TestApp {
             api,
             client_id,
             object_id,
-            service_principal_id: sp["id"].as_str().expect("id").to_owned(),
+            service_principal_id,
         };
-        let started = Instant::now();
-        while api
-            .graph(
+        let replicated = wait_for(|| {
+            let by_id = api.graph(
                 Method::GET,
                 &format!("servicePrincipals/{}", app.service_principal_id),
                 None,
-            )
-            .is_err()
-            || api
-                .service_principal_of(&app.client_id)
-                .ok()
-                .flatten()
-                .is_none()
-        {
-            assert!(
-                started.elapsed() < Duration::from_secs(120),
-                "the test app {} did not replicate within 2 minutes",
-                app.client_id
             );
-            std::thread::sleep(Duration::from_millis(500));
-        }
+            let by_app_id = api.service_principal_of(&app.client_id).ok().flatten();
+            (by_id.is_ok() && by_app_id.is_some()).then_some(())
+        });
+        assert!(
+            replicated.is_some(),
+            "the test app {} did not replicate within 2 minutes",
+            app.client_id
+        );
         Some(app)
     }
 
@@ -364,6 +366,20 @@ impl Target {
             }
         }
         env.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+    }
+}
+
+/// `found` once it returns something, polled for up to two minutes (Entra replication).
+fn wait_for<T>(mut found: impl FnMut() -> Option<T>) -> Option<T> {
+    let started = Instant::now();
+    loop {
+        if let Some(value) = found() {
+            return Some(value);
+        }
+        if started.elapsed() > Duration::from_secs(120) {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(500));
     }
 }
 

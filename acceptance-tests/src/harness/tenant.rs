@@ -135,6 +135,9 @@ impl TenantApi {
             body,
         };
         let mut last = fail(0, "not sent".into());
+        // Whether an earlier attempt may have been carried out (its answer was lost or came
+        // back 5xx): a delete then finds nothing to delete, which is what it wanted.
+        let mut maybe_done = false;
         for attempt in 0..12u32 {
             let request = build(self.http.request(method.clone(), url));
             let outcome = self.runtime.block_on(async {
@@ -159,11 +162,20 @@ impl TenantApi {
                 Ok((status, retry_after, body))
                     if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() =>
                 {
+                    maybe_done |= status.is_server_error();
                     last = fail(status.as_u16(), body);
                     Duration::from_secs(retry_after.unwrap_or(1))
                 }
+                Ok((status, _, _))
+                    if maybe_done
+                        && method == Method::DELETE
+                        && status == StatusCode::NOT_FOUND =>
+                {
+                    return Ok(Value::Null);
+                }
                 Ok((status, _, body)) => return Err(fail(status.as_u16(), body)),
                 Err(err) => {
+                    maybe_done = true;
                     last = fail(0, err.to_string());
                     Duration::from_millis(200 * u64::from(attempt + 1))
                 }
@@ -242,6 +254,56 @@ impl TenantApi {
             "servicePrincipals?$filter=appId%20eq%20%27{app_id}%27"
         ))?;
         Ok(found.into_iter().next())
+    }
+
+    /// Assigns a directory role at `/` by hand (as in the portal) and returns the assignment's
+    /// id; a retried request whose first attempt had landed finds that one.
+    pub fn assign_role(
+        &self,
+        principal: &str,
+        role_definition_id: &str,
+    ) -> Result<String, ApiError> {
+        let body = json!({"roleDefinitionId": role_definition_id, "principalId": principal, "directoryScopeId": "/"});
+        match self.graph(
+            Method::POST,
+            "roleManagement/directory/roleAssignments",
+            Some(body),
+        ) {
+            Ok(created) => Ok(created["id"].as_str().unwrap_or_default().to_owned()),
+            Err(err) if err.status == 400 && err.body.contains("conflicting object") => self
+                .role_assignments_of(principal)?
+                .into_iter()
+                .find(|a| a["roleDefinitionId"] == role_definition_id)
+                .and_then(|a| a["id"].as_str().map(str::to_owned))
+                .ok_or(err),
+            Err(err) => Err(err),
+        }
+    }
+
+    /// Grants an app role by hand (admin consent in the portal) and returns the grant's id;
+    /// a retried request whose first attempt had landed finds that one.
+    pub fn grant(
+        &self,
+        principal: &str,
+        resource: &str,
+        app_role_id: &str,
+    ) -> Result<String, ApiError> {
+        let body =
+            json!({"principalId": principal, "resourceId": resource, "appRoleId": app_role_id});
+        match self.graph(
+            Method::POST,
+            &format!("servicePrincipals/{resource}/appRoleAssignedTo"),
+            Some(body),
+        ) {
+            Ok(created) => Ok(created["id"].as_str().unwrap_or_default().to_owned()),
+            Err(err) if err.status == 400 && err.body.contains("already exists") => self
+                .grants_held_by(principal)?
+                .into_iter()
+                .find(|g| g["appRoleId"] == app_role_id && g["resourceId"] == resource)
+                .and_then(|g| g["id"].as_str().map(str::to_owned))
+                .ok_or(err),
+            Err(err) => Err(err),
+        }
     }
 
     /// The directory role assignments of a principal.
