@@ -35,8 +35,10 @@ fn config(blocks: &[String]) -> String {
     format!("provider \"expel\" {{}}\n{}", blocks.concat())
 }
 
-/// The grants `principal` holds, read through Graph.
+/// The grants `principal` holds, read through Graph once what was just written has
+/// replicated (lists lag behind creates and deletes).
 fn grants_held_by(target: &Target, principal: &str) -> Vec<Value> {
+    target.settle();
     target
         .api()
         .expect("api")
@@ -44,8 +46,10 @@ fn grants_held_by(target: &Target, principal: &str) -> Vec<Value> {
         .expect("list the grants")
 }
 
-/// The permission ids an app registration declares, read through Graph.
+/// The permission ids an app registration declares, read through Graph once what was just
+/// written has replicated.
 fn declared_ids(target: &Target, app_object_id: &str) -> Vec<String> {
+    target.settle();
     target
         .api()
         .expect("api")
@@ -396,6 +400,7 @@ resource "expel_role_assignment" "this" {{
     workspace.init();
     workspace.apply();
     workspace.assert_plan_empty();
+    target.settle();
     let roles = target
         .api()
         .unwrap()

@@ -35,8 +35,10 @@ fn config(blocks: &[String]) -> String {
     format!("provider \"expel\" {{}}\n{}", blocks.concat())
 }
 
-/// Role assignments of `principal` in the tenant, read through Graph.
+/// Role assignments of `principal` in the tenant, read through Graph once what was just
+/// written has replicated (lists lag behind creates and deletes).
 fn assignments_of(target: &Target, principal: &str) -> Vec<serde_json::Value> {
+    target.settle();
     target
         .api()
         .expect("the test made its app through the same access")

@@ -201,14 +201,25 @@ impl TenantApi {
     }
 
     fn graph_url(&self, method: Method, url: &str, body: Option<Value>) -> Result<Value, ApiError> {
-        let token = self.token()?;
-        self.send(method, url, |request| {
-            let request = request.bearer_auth(&token);
-            match &body {
-                Some(body) => request.json(body),
-                None => request,
+        // A token refused as expired (the sandbox's fault profiles refuse them early) is
+        // fetched again once, as the provider does.
+        for refreshed in [false, true] {
+            let token = self.token()?;
+            let outcome = self.send(method.clone(), url, |request| {
+                let request = request.bearer_auth(&token);
+                match &body {
+                    Some(body) => request.json(body),
+                    None => request,
+                }
+            });
+            match outcome {
+                Err(err) if err.status == 401 && !refreshed => {
+                    *self.token.lock().unwrap_or_else(|p| p.into_inner()) = None;
+                }
+                other => return other,
             }
-        })
+        }
+        unreachable!("the second attempt always returns")
     }
 
     /// Every item of a Graph collection, following `@odata.nextLink`.
