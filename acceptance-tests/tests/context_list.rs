@@ -89,15 +89,13 @@ fn lists_of_both_remediations_live_through_the_full_lifecycle() {
     workspace.assert_plan_empty();
     let never_reset = workspace.resource("expel_context_list.never_reset");
     let id = never_reset["id"].as_str().unwrap().to_owned();
-    let Some(sandbox) =
-        target.sandbox_only("reads or changes the sandbox's Workbench state directly")
-    else {
-        return;
-    };
-    assert_eq!(
-        never_reset["organization_id"],
-        sandbox.seed().organization_id.as_str()
-    );
+    let api = target.api().expect("Workbench access");
+    if let Some(sandbox) = target.sandbox() {
+        assert_eq!(
+            never_reset["organization_id"],
+            sandbox.seed().organization_id.as_str()
+        );
+    }
     assert_eq!(
         values_of(&target, &id),
         vec!["breakglass@contoso.com", "svc-backup"]
@@ -110,15 +108,8 @@ fn lists_of_both_remediations_live_through_the_full_lifecycle() {
     );
 
     // Values edited in Workbench: drift shows, apply puts them back.
-    sandbox.with_world(|world| {
-        let v = world
-            .context_variables
-            .iter_mut()
-            .find(|v| v.id == id)
-            .unwrap();
-        v.attributes
-            .insert("value".into(), json!(["intruder@contoso.com"]));
-    });
+    api.set_context_values(&id, &["intruder@contoso.com"])
+        .expect("edit the list in Workbench");
     let plan = workspace.assert_plan_changes().text();
     assert!(
         plan.contains("expel_context_list.never_reset will be updated in-place"),
@@ -131,7 +122,8 @@ fn lists_of_both_remediations_live_through_the_full_lifecycle() {
     );
 
     // Deleted in Workbench: planned for re-creation.
-    sandbox.with_world(|world| world.context_variables.retain(|v| v.id != id));
+    api.delete_context_list(&id)
+        .expect("delete the list in Workbench");
     let plan = workspace.assert_plan_changes().text();
     assert!(
         plan.contains("expel_context_list.never_reset will be created"),
@@ -194,19 +186,12 @@ fn changing_the_context_type_forces_replacement() {
     assert!(plan.contains("# forces replacement"), "{plan}");
     workspace.apply();
     workspace.assert_plan_empty();
-    if target.sandbox().is_some() {
-        assert_eq!(variables(&target).len(), 1);
-    }
+    assert_eq!(variables(&target).len(), 1);
 }
 
 #[test]
 fn case_changes_made_in_workbench_never_show_as_a_diff() {
     let target = Target::from_env();
-    let Some(sandbox) =
-        target.sandbox_only("reads or changes the sandbox's Workbench state directly")
-    else {
-        return;
-    };
     let workspace = workbench_only(&target);
     workspace.config(&config(&[list(
         "l",
@@ -220,15 +205,11 @@ fn case_changes_made_in_workbench_never_show_as_a_diff() {
         .as_str()
         .unwrap()
         .to_owned();
-    sandbox.with_world(|world| {
-        let v = world
-            .context_variables
-            .iter_mut()
-            .find(|v| v.id == id)
-            .unwrap();
-        v.attributes
-            .insert("value".into(), json!(["quarantine@contoso.com"]));
-    });
+    target
+        .api()
+        .expect("Workbench access")
+        .set_context_values(&id, &["quarantine@contoso.com"])
+        .expect("edit the list in Workbench");
     workspace.assert_plan_empty();
 }
 
@@ -239,7 +220,7 @@ fn organization_with_more_entries_than_a_page_is_searched_to_the_end() {
         ..SandboxConfig::default()
     });
     let Some(sandbox) =
-        target.sandbox_only("reads or changes the sandbox's Workbench state directly")
+        target.sandbox_only("shrinks the page size and seeds entries into the sandbox")
     else {
         return;
     };
@@ -446,9 +427,7 @@ fn an_identical_list_under_a_taken_name_is_adopted() {
     second.apply();
     assert_eq!(second.resource("expel_context_list.l")["id"], id);
     second.assert_plan_empty();
-    if target.sandbox().is_some() {
-        assert_eq!(variables(&target).len(), 1, "adopted, not created again");
-    }
+    assert_eq!(variables(&target).len(), 1, "adopted, not created again");
 }
 
 #[test]

@@ -360,6 +360,23 @@ impl TenantApi {
         .map(drop)
     }
 
+    /// Replaces a context list's values in Workbench, as a person editing it there would.
+    pub fn set_context_values(&self, id: &str, values: &[&str]) -> Result<(), ApiError> {
+        let body = json!({"data": {"type": "context_variables", "id": id, "attributes": {"value": values}}});
+        self.workbench(
+            Method::PATCH,
+            &format!("context_variables/{id}"),
+            Some(body),
+        )
+        .map(drop)
+    }
+
+    /// Deletes a context list in Workbench.
+    pub fn delete_context_list(&self, id: &str) -> Result<(), ApiError> {
+        self.workbench(Method::DELETE, &format!("context_variables/{id}"), None)
+            .map(drop)
+    }
+
     /// Every context entry of the organizations the API key sees.
     pub fn context_lists(&self) -> Result<Vec<Value>, ApiError> {
         let mut page = self.workbench(Method::GET, "context_variables?page[limit]=500", None)?;
