@@ -74,14 +74,6 @@ impl Remediation {
         }
     }
 
-    /// Template id of that directory role.
-    pub fn directory_role_template_id(self) -> &'static str {
-        match self {
-            Remediation::ResetCredentials => "fe930be7-5e62-47db-91af-98c3a49a38b1",
-            Remediation::RemoveMaliciousEmail => "5d6b6bb7-de71-4623-b4af-96380a352509",
-        }
-    }
-
     /// Limits of the remediation the user must know about.
     pub fn limits(self) -> &'static str {
         match self {

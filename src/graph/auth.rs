@@ -143,11 +143,6 @@ impl TokenSource {
         })
     }
 
-    /// The credential kind in use.
-    pub fn credential_kind(&self) -> &'static str {
-        self.settings.credential.kind()
-    }
-
     /// A valid access token (cached by azure_identity until shortly before it expires).
     ///
     /// A failure without an Entra error code (a dropped connection while reading the answer,

@@ -59,18 +59,6 @@ impl GraphClient {
         )
     }
 
-    /// Lists the grants made on a resource service principal.
-    pub async fn list_app_role_assigned_to(
-        &self,
-        resource_sp_id: &str,
-    ) -> Result<Vec<AppRoleAssignment>, GraphError> {
-        let url = self.url(
-            &["servicePrincipals", resource_sp_id, "appRoleAssignedTo"],
-            &[],
-        );
-        self.list(url, READ).await
-    }
-
     /// Lists the grants a client service principal holds, optionally only those on one
     /// resource service principal (`resourceId` is the one documented filter of this list).
     pub async fn list_app_role_assignments(
