@@ -62,6 +62,11 @@ impl GraphClient {
         self.base.join(segments, query)
     }
 
+    /// The URL of one object of a v1.0 collection such as `roleManagement/directory/roleAssignments`.
+    pub(crate) fn object_url(&self, collection: &[&str], id: &str) -> Url {
+        self.base.object(collection, id)
+    }
+
     /// Sends one logical request, retrying what is transient, and returns a success answer.
     /// `permission` names the Graph permission the call needs, for 403 diagnostics.
     pub(crate) async fn send(
@@ -125,10 +130,7 @@ impl GraphClient {
                         client_request_id,
                         permission,
                     );
-                    let verdict = Verdict::for_status(status.as_u16(), retry_after);
-                    if let Some(wait) = verdict.retry_after() {
-                        self.throttle.hold(&route, wait);
-                    }
+                    let verdict = self.throttle.verdict(&route, status.as_u16(), retry_after);
                     (verdict, error)
                 }
                 Err(AttemptError::Auth(message)) => {

@@ -165,9 +165,7 @@ impl GraphClient {
         &self,
         id: &str,
     ) -> Result<Option<RoleDefinition>, GraphError> {
-        let mut segments = ROLE_DEFINITIONS.to_vec();
-        segments.push(id);
-        found(self.get(self.url(&segments, &[]), ROLES).await)
+        found(self.get(self.object_url(ROLE_DEFINITIONS, id), ROLES).await)
     }
 
     /// Assigns a directory role to a principal at a scope, waiting out the replication of a
@@ -196,9 +194,7 @@ impl GraphClient {
 
     /// Reads a directory role assignment.
     pub async fn get_role_assignment(&self, id: &str) -> Result<RoleAssignment, GraphError> {
-        let mut segments = ROLE_ASSIGNMENTS.to_vec();
-        segments.push(id);
-        self.get(self.url(&segments, &[]), ROLES).await
+        self.get(self.object_url(ROLE_ASSIGNMENTS, id), ROLES).await
     }
 
     /// Lists the directory role assignments of a principal.
@@ -213,9 +209,7 @@ impl GraphClient {
 
     /// Removes a directory role assignment. Absent assignments count as removed.
     pub async fn delete_role_assignment(&self, id: &str) -> Result<(), GraphError> {
-        let mut segments = ROLE_ASSIGNMENTS.to_vec();
-        segments.push(id);
-        let url = self.url(&segments, &[]);
+        let url = self.object_url(ROLE_ASSIGNMENTS, id);
         ignore_not_found(self.send(Method::DELETE, url, None, ROLES).await)
     }
 }

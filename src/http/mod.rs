@@ -147,6 +147,13 @@ impl BaseUrl {
         &self.0
     }
 
+    /// The URL of one object: its collection's `segments`, then its `id`.
+    pub fn object(&self, collection: &[&str], id: &str) -> Url {
+        let mut segments = collection.to_vec();
+        segments.push(id);
+        self.join(&segments, &[])
+    }
+
     /// The URL of `segments` below the base, each segment percent-encoded (a `/` or a space
     /// inside an id stays inside its segment), with `query` pairs encoded likewise.
     pub fn join(&self, segments: &[&str], query: &[(&str, &str)]) -> Url {

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::deadline;
+use super::{deadline, Verdict};
 
 /// Per-route hold times of one client.
 #[derive(Debug, Default)]
@@ -20,6 +20,16 @@ pub struct Throttle {
 }
 
 impl Throttle {
+    /// The verdict on an answer of `route` that is not a success, holding the route for the
+    /// server's `Retry-After` when it gave one.
+    pub fn verdict(&self, route: &str, status: u16, retry_after: Option<Duration>) -> Verdict {
+        let verdict = Verdict::for_status(status, retry_after);
+        if let Some(wait) = verdict.retry_after() {
+            self.hold(route, wait);
+        }
+        verdict
+    }
+
     /// Holds `route` for `wait` from now (never shortening a longer hold).
     pub fn hold(&self, route: &str, wait: Duration) {
         let until = Instant::now() + wait;
@@ -86,6 +96,16 @@ mod tests {
         let throttle = Throttle::default();
         throttle.hold("/v1.0/applications", Duration::from_secs(2));
         assert_eq!(throttle.held_until("/v1.0/servicePrincipals"), None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_throttled_answer_holds_its_route_and_a_bad_request_does_not() {
+        let throttle = Throttle::default();
+        throttle.verdict("/bad", 400, Some(Duration::from_secs(2)));
+        assert_eq!(throttle.held_until("/bad"), None);
+        let verdict = throttle.verdict("/busy", 503, Some(Duration::from_secs(2)));
+        assert_eq!(verdict, Verdict::Transient(Some(Duration::from_secs(2))));
+        assert!(throttle.held_until("/busy").is_some());
     }
 
     #[tokio::test(start_paused = true)]

@@ -88,13 +88,6 @@ impl WorkbenchClient {
         self.organization_id.as_deref()
     }
 
-    /// The URL of one object: `segments` and then its id, each percent-encoded.
-    fn object_url(&self, segments: &[&str], id: &str) -> Url {
-        let mut all = segments.to_vec();
-        all.push(id);
-        self.base.join(&all, &[])
-    }
-
     async fn send(
         &self,
         method: Method,
@@ -139,10 +132,7 @@ impl WorkbenchClient {
                         attempts.answered();
                         return Ok(received.body);
                     }
-                    let verdict = Verdict::for_status(status.as_u16(), retry_after);
-                    if let Some(wait) = verdict.retry_after() {
-                        self.throttle.hold(&route, wait);
-                    }
+                    let verdict = self.throttle.verdict(&route, status.as_u16(), retry_after);
                     (verdict, error::classify(status.as_u16(), &received.body))
                 }
                 Err(message) => {
@@ -265,7 +255,7 @@ impl WorkbenchClient {
 
     /// Reads a context list by id.
     pub async fn get_context_list(&self, id: &str) -> Result<ContextList, WorkbenchError> {
-        let url = self.object_url(CONTEXT_VARIABLES, id);
+        let url = self.base.object(CONTEXT_VARIABLES, id);
         self.get_one(url)
             .await?
             .into_context_list()
@@ -298,7 +288,7 @@ impl WorkbenchClient {
         spec: &ContextListSpec,
     ) -> Result<ContextList, WorkbenchError> {
         let body = types::update_document(id, spec);
-        let url = self.object_url(CONTEXT_VARIABLES, id);
+        let url = self.base.object(CONTEXT_VARIABLES, id);
         let bytes = self.send(Method::PATCH, url, Some(&body)).await?;
         decode::<Document<Resource>>(&bytes)?
             .data
@@ -308,7 +298,7 @@ impl WorkbenchClient {
 
     /// Deletes a context list. Absent lists count as deleted.
     pub async fn delete_context_list(&self, id: &str) -> Result<(), WorkbenchError> {
-        let url = self.object_url(CONTEXT_VARIABLES, id);
+        let url = self.base.object(CONTEXT_VARIABLES, id);
         match self.send(Method::DELETE, url, None).await {
             Ok(_) => Ok(()),
             Err(err) if err.is_not_found() => Ok(()),
