@@ -10,24 +10,11 @@ read -r -a cargo <<<"${CARGO:-cargo}"
 tests=(role_assignment remediation_permissions context_list service_principal_data_source
   bad_input secrets timeouts)
 "${cargo[@]}" test -q -p expel-acceptance-tests "${tests[@]/#/--test=}" --no-run
-logs=$(mktemp -d)
-pids=()
-# Stop the test runs still going if this script is interrupted; keep its exit status.
-trap 'if ((${#pids[@]})); then kill "${pids[@]}" 2>/dev/null || true; fi; rm -rf "$logs"' EXIT
-for t in "${tests[@]}"; do
-  SANDBOX_FAULTS=hostile "${cargo[@]}" test -q -p expel-acceptance-tests --test "$t" -- \
-    --test-threads=3 --skip request_budget --skip five_thousand >"$logs/$t.log" 2>&1 &
-  pids+=($!)
-done
-status=0
-for i in "${!tests[@]}"; do
-  if wait "${pids[$i]}"; then
-    echo "under faults: ${tests[$i]}: $(grep -h 'test result' "$logs/${tests[$i]}.log" | tail -1)"
-  else
-    status=1
-    echo "under faults: ${tests[$i]} FAILED:" >&2
-    cat "$logs/${tests[$i]}.log" >&2
-  fi
-done
-pids=()
-exit "$status"
+# shellcheck source=scripts/side-by-side.sh
+source "$(dirname "$0")/side-by-side.sh"
+trap side_by_side_stop EXIT
+run() {
+  SANDBOX_FAULTS=hostile "${cargo[@]}" test -q -p expel-acceptance-tests --test "$1" -- \
+    --test-threads=3 --skip request_budget --skip five_thousand
+}
+side_by_side "under faults" run "${tests[@]}"

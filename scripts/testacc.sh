@@ -11,25 +11,16 @@ tests=(role_assignment remediation_permissions context_list service_principal_da
   bad_input secrets timeouts faults interrupted concurrency)
 "${cargo[@]}" test -q -p expel-acceptance-tests "${tests[@]/#/--test=}" --no-run
 summary=$(mktemp)
-logs=$(mktemp -d)
-pids=()
-trap 'if ((${#pids[@]})); then kill "${pids[@]}" 2>/dev/null || true; fi; rm -rf "$logs" "$summary"' EXIT
-for t in "${tests[@]}"; do
+# shellcheck source=scripts/side-by-side.sh
+source "$(dirname "$0")/side-by-side.sh"
+trap 'side_by_side_stop; rm -f "$summary"' EXIT
+args=("$@")
+run() {
   TF_ACC=1 EXPEL_ACC_SUMMARY="$summary" "${cargo[@]}" test -q -p expel-acceptance-tests \
-    --test "$t" -- --test-threads=4 "$@" >"$logs/$t.log" 2>&1 &
-  pids+=($!)
-done
+    --test "$1" -- --test-threads=4 "${args[@]}"
+}
 status=0
-for i in "${!tests[@]}"; do
-  if wait "${pids[$i]}"; then
-    echo "testacc: ${tests[$i]}: $(grep -h 'test result' "$logs/${tests[$i]}.log" | tail -1)"
-  else
-    status=1
-    echo "testacc: ${tests[$i]} FAILED:" >&2
-    cat "$logs/${tests[$i]}.log" >&2
-  fi
-done
-pids=()
+side_by_side testacc run "${tests[@]}" || status=$?
 
 ran=$(grep -c '^ran	' "$summary" || true)
 skipped=$(grep -c '^skipped	' "$summary" || true)

@@ -499,22 +499,12 @@ impl World {
     /// Adds a custom app registration named `name`, owned by `owner` (a service principal
     /// id), with no API permissions, and its service principal, both visible at once.
     pub fn add_custom_app(&mut self, name: &str, owner: &str) -> CustomApp {
-        let client_id = guid();
-        let service_principal_id = self.add_sp(&client_id, name, Vec::new());
         let app = CustomApp {
-            client_id,
+            client_id: guid(),
             object_id: guid(),
-            service_principal_id,
+            service_principal_id: guid(),
         };
-        self.applications.push(Application {
-            id: app.object_id.clone(),
-            app_id: app.client_id.clone(),
-            display_name: name.into(),
-            required_resource_access: json!([]),
-            previous_required_resource_access: None,
-            owners: vec![owner.into()],
-            life: Life::now(),
-        });
+        self.add_app_replicating(&app, name, Some(owner), Duration::ZERO);
         app
     }
 

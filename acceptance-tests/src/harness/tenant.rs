@@ -275,20 +275,13 @@ impl TenantApi {
         role_definition_id: &str,
     ) -> Result<String, ApiError> {
         let body = json!({"roleDefinitionId": role_definition_id, "principalId": principal, "directoryScopeId": "/"});
-        match self.graph(
-            Method::POST,
+        self.create_or_find(
             "roleManagement/directory/roleAssignments",
-            Some(body),
-        ) {
-            Ok(created) => Ok(created["id"].as_str().unwrap_or_default().to_owned()),
-            Err(err) if err.status == 400 && err.body.contains("conflicting object") => self
-                .role_assignments_of(principal)?
-                .into_iter()
-                .find(|a| a["roleDefinitionId"] == role_definition_id)
-                .and_then(|a| a["id"].as_str().map(str::to_owned))
-                .ok_or(err),
-            Err(err) => Err(err),
-        }
+            body,
+            "conflicting object",
+            || self.role_assignments_of(principal),
+            |a| a["roleDefinitionId"] == role_definition_id,
+        )
     }
 
     /// Grants an app role by hand (admin consent in the portal) and returns the grant's id;
@@ -301,17 +294,32 @@ impl TenantApi {
     ) -> Result<String, ApiError> {
         let body =
             json!({"principalId": principal, "resourceId": resource, "appRoleId": app_role_id});
-        match self.graph(
-            Method::POST,
+        self.create_or_find(
             &format!("servicePrincipals/{resource}/appRoleAssignedTo"),
-            Some(body),
-        ) {
+            body,
+            "already exists",
+            || self.grants_held_by(principal),
+            |g| g["appRoleId"] == app_role_id && g["resourceId"] == resource,
+        )
+    }
+
+    /// POSTs `body` to `path` and returns the new object's id. A 400 saying `conflict` (a
+    /// retried request whose first attempt had landed) returns the id of the one in
+    /// `existing` that `matches` instead.
+    fn create_or_find(
+        &self,
+        path: &str,
+        body: Value,
+        conflict: &str,
+        existing: impl FnOnce() -> Result<Vec<Value>, ApiError>,
+        matches: impl Fn(&Value) -> bool,
+    ) -> Result<String, ApiError> {
+        match self.graph(Method::POST, path, Some(body)) {
             Ok(created) => Ok(created["id"].as_str().unwrap_or_default().to_owned()),
-            Err(err) if err.status == 400 && err.body.contains("already exists") => self
-                .grants_held_by(principal)?
+            Err(err) if err.status == 400 && err.body.contains(conflict) => existing()?
                 .into_iter()
-                .find(|g| g["appRoleId"] == app_role_id && g["resourceId"] == resource)
-                .and_then(|g| g["id"].as_str().map(str::to_owned))
+                .find(|object| matches(object))
+                .and_then(|object| object["id"].as_str().map(str::to_owned))
                 .ok_or(err),
             Err(err) => Err(err),
         }
