@@ -2,9 +2,12 @@
 //! remediations (Reset Credentials, Remove Malicious Email).
 //!
 //! `graph` and `workbench` are API clients that know nothing of Terraform or of each other;
-//! `resources` and `data_sources` speak Terraform and call them; `provider` builds them.
+//! `http` is what both share. `resources` and `data_sources` speak Terraform and call them
+//! through what `framework` shares (the clients, lookups, diagnostics, timeouts); `provider`
+//! builds the clients and lists the types. No module imports one above it.
 
 pub mod data_sources;
+pub mod framework;
 pub mod graph;
 pub mod http;
 pub mod logging;
@@ -13,5 +16,4 @@ mod parser_properties;
 pub mod provider;
 pub mod remediation;
 pub mod resources;
-pub mod schema;
 pub mod workbench;

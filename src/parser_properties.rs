@@ -25,6 +25,7 @@ use secrecy::SecretString;
 use serde_json::{json, Map, Value};
 use url::Url;
 
+use crate::framework::timeouts;
 use crate::graph::auth::{
     describe_identity_error, load_certificate, Credential, EntraSettings, TokenSource,
 };
@@ -36,7 +37,7 @@ use crate::graph::{
 use crate::http::{parse_retry_after, route_template, RetryPolicy};
 use crate::remediation::{ApplicationType, Remediation};
 use crate::resources::context_values;
-use crate::resources::{context_list, remediation_permissions, role_assignment, timeouts};
+use crate::resources::{context_list, remediation_permissions, role_assignment};
 use crate::workbench::types::Resource;
 use crate::workbench::{self, ContextType, Document, WorkbenchClient, WorkbenchError};
 
@@ -1077,7 +1078,7 @@ proptest! {
     fn role_assignment_import_ids_parse_or_show_the_expected_form(text in id_text()) {
         match text.parse::<role_assignment::ImportId>() {
             Ok(id) => prop_assert_eq!(id.to_string().parse::<role_assignment::ImportId>(), Ok(id)),
-            Err(err) => prop_assert!(err.contains("roleAssignments/<id>"), "{err}"),
+            Err(err) => prop_assert!(err.to_string().contains("roleAssignments/<id>"), "{err}"),
         }
     }
 
@@ -1090,7 +1091,7 @@ proptest! {
         let prefix = if azuread_form { "/roleManagement/directory/roleAssignments/" } else { "" };
         let parsed: role_assignment::ImportId = format!("{padding}{prefix}{id}{padding}")
             .parse()
-            .map_err(TestCaseError::fail)?;
+            .map_err(|err: role_assignment::ImportIdError| TestCaseError::fail(err.to_string()))?;
         prop_assert_eq!(parsed.to_string(), id);
         prop_assert_eq!(parsed.to_string().parse(), Ok(parsed));
     }
@@ -1102,7 +1103,7 @@ proptest! {
                 prop_assert_eq!(id.to_string().parse::<remediation_permissions::ImportId>(), Ok(id))
             }
             Err(err) => prop_assert!(
-                err.contains("<service_principal_id>/<remediation>[/custom]"),
+                err.to_string().contains("<service_principal_id>/<remediation>[/custom]"),
                 "{err}"
             ),
         }
@@ -1137,7 +1138,7 @@ proptest! {
         };
         let id: remediation_permissions::ImportId = format!("{spelled}/{remediation}")
             .parse()
-            .map_err(TestCaseError::fail)?;
+            .map_err(|err: remediation_permissions::ImportIdError| TestCaseError::fail(err.to_string()))?;
         prop_assert_eq!(id.service_principal_id, guid.hyphenated().to_string());
         prop_assert_eq!(id.remediation, remediation);
         prop_assert_eq!(id.application_type, ApplicationType::Expel);
@@ -1147,7 +1148,7 @@ proptest! {
     fn context_list_import_ids_parse_or_show_both_forms(text in id_text()) {
         match text.parse::<context_list::ImportId>() {
             Ok(id) => prop_assert_eq!(id.to_string().parse::<context_list::ImportId>(), Ok(id)),
-            Err(err) => prop_assert!(err.contains("name:<name>"), "{err}"),
+            Err(err) => prop_assert!(err.to_string().contains("name:<name>"), "{err}"),
         }
     }
 

@@ -89,18 +89,19 @@ impl fmt::Display for Remediation {
     }
 }
 
+/// A name that is not a remediation.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown remediation {0:?}; use reset_credentials or remove_malicious_email")]
+pub struct UnknownRemediation(String);
+
 impl FromStr for Remediation {
-    type Err = String;
+    type Err = UnknownRemediation;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Remediation::ALL
             .into_iter()
             .find(|r| r.as_str() == s)
-            .ok_or_else(|| {
-                format!(
-                    "unknown remediation {s:?}; use reset_credentials or remove_malicious_email"
-                )
-            })
+            .ok_or_else(|| UnknownRemediation(s.to_owned()))
     }
 }
 
@@ -123,14 +124,19 @@ impl ApplicationType {
     }
 }
 
+/// A name that is not an application type.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown application_type {0:?}; use expel (Expel's integration app) or custom (your own app registration)")]
+pub struct UnknownApplicationType(String);
+
 impl FromStr for ApplicationType {
-    type Err = String;
+    type Err = UnknownApplicationType;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "expel" => Ok(ApplicationType::Expel),
             "custom" => Ok(ApplicationType::Custom),
-            _ => Err(format!("unknown application_type {s:?}; use expel (Expel's integration app) or custom (your own app registration)")),
+            _ => Err(UnknownApplicationType(s.to_owned())),
         }
     }
 }
@@ -148,7 +154,10 @@ mod tests {
 
     #[test]
     fn unknown_remediation_lists_the_valid_ones() {
-        let err = "reset_password".parse::<Remediation>().unwrap_err();
+        let err = "reset_password"
+            .parse::<Remediation>()
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("reset_credentials") && err.contains("remove_malicious_email"));
     }
 

@@ -4,7 +4,7 @@ mod common;
 
 use common::{quick_retry, Reply, ScriptedServer, TOKEN};
 use serde_json::json;
-use terraform_provider_expel::graph::GraphError;
+use terraform_provider_expel::graph::{Consistency, GraphError};
 
 fn sp(id: &str) -> serde_json::Value {
     json!({"id": id, "appId": "00000003-0000-0000-c000-000000000000", "displayName": "Microsoft Graph", "appRoles": []})
@@ -30,7 +30,7 @@ async fn throttled_request_waits_for_retry_after_then_succeeds() {
     .await;
     let graph = server.graph(quick_retry());
     let found = graph
-        .get_service_principal("a")
+        .get_service_principal("a", Consistency::IMMEDIATE)
         .await
         .expect("retried after 429");
     assert_eq!(found.expect("found").id, "a");
@@ -51,7 +51,7 @@ async fn bad_request_is_not_retried() {
     .await;
     let err = server
         .graph(quick_retry())
-        .get_service_principal("zzz")
+        .get_service_principal("zzz", Consistency::IMMEDIATE)
         .await
         .unwrap_err();
     assert!(matches!(err, GraphError::BadRequest(_)), "{err:?}");
@@ -73,7 +73,7 @@ async fn server_errors_are_retried_until_success() {
     .await;
     server
         .graph(quick_retry())
-        .get_service_principal("a")
+        .get_service_principal("a", Consistency::IMMEDIATE)
         .await
         .expect("succeeds on the third attempt");
     assert_eq!(server.api_requests().len(), 3);
@@ -90,7 +90,7 @@ async fn persistent_server_errors_stop_at_the_attempt_limit() {
     .await;
     let err = server
         .graph(quick_retry())
-        .get_service_principal("a")
+        .get_service_principal("a", Consistency::IMMEDIATE)
         .await
         .unwrap_err();
     assert!(matches!(err, GraphError::Transient(_)), "{err:?}");
@@ -177,8 +177,13 @@ async fn every_request_carries_the_token_and_its_own_client_request_id() {
     })
     .await;
     let graph = server.graph(quick_retry());
-    let _ = graph.get_service_principal("a").await;
-    graph.get_service_principal("a").await.unwrap();
+    let _ = graph
+        .get_service_principal("a", Consistency::IMMEDIATE)
+        .await;
+    graph
+        .get_service_principal("a", Consistency::IMMEDIATE)
+        .await
+        .unwrap();
     let requests = server.api_requests();
     let ids: Vec<_> = requests
         .iter()
@@ -199,7 +204,7 @@ async fn unauthorized_refreshes_the_token_once() {
     .await;
     let err = server
         .graph(quick_retry())
-        .get_service_principal("a")
+        .get_service_principal("a", Consistency::IMMEDIATE)
         .await
         .unwrap_err();
     assert!(matches!(err, GraphError::Unauthorized(_)), "{err:?}");
@@ -251,7 +256,7 @@ async fn a_server_error_with_retry_after_is_retried_after_that_wait() {
     .await;
     server
         .graph(quick_retry())
-        .get_service_principal("a")
+        .get_service_principal("a", Consistency::IMMEDIATE)
         .await
         .expect("retried after 503");
     let requests = server.api_requests();
@@ -277,11 +282,18 @@ async fn a_429_holds_back_every_request_to_its_route_until_retry_after_passes() 
     let graph = server.graph(quick_retry());
     let first = {
         let graph = graph.clone();
-        tokio::spawn(async move { graph.find_application_by_app_id("a").await })
+        tokio::spawn(async move {
+            graph
+                .find_application_by_app_id("a", Consistency::IMMEDIATE)
+                .await
+        })
     };
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     // Another resource looks up another app on the same route while the first is held.
-    graph.find_application_by_app_id("b").await.unwrap();
+    graph
+        .find_application_by_app_id("b", Consistency::IMMEDIATE)
+        .await
+        .unwrap();
     first.await.unwrap().unwrap();
     let requests = server.api_requests();
     assert_eq!(requests.len(), 3);
@@ -341,7 +353,7 @@ async fn path_segments_are_percent_encoded() {
     let server = ScriptedServer::start(|_, _| not_found()).await;
     let found = server
         .graph(quick_retry())
-        .get_service_principal("a b/c")
+        .get_service_principal("a b/c", Consistency::IMMEDIATE)
         .await
         .unwrap();
     assert!(found.is_none());
@@ -356,7 +368,7 @@ async fn filters_encode_spaces_as_percent_20() {
     let server = ScriptedServer::start(|_, _| Reply::json(200, json!({"value": []}))).await;
     server
         .graph(quick_retry())
-        .find_service_principal_by_app_id("x")
+        .find_service_principal_by_app_id("x", Consistency::IMMEDIATE)
         .await
         .unwrap();
     let query = server.api_requests()[0].path_and_query.clone();

@@ -54,7 +54,10 @@ async fn trace_logs_hold_no_secret_token_or_api_key() {
     .await;
     server
         .graph(quick_retry())
-        .find_service_principal_by_app_id("00000003-0000-0000-c000-000000000000")
+        .find_service_principal_by_app_id(
+            "00000003-0000-0000-c000-000000000000",
+            terraform_provider_expel::graph::Consistency::IMMEDIATE,
+        )
         .await
         .unwrap();
     let workbench = WorkbenchClient::new(

@@ -5,8 +5,8 @@ use tf_provider::schema::{Block, Description, Schema};
 use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{AttributePath, DataSource, Diagnostics};
 
-use crate::provider::diagnostics::workbench_error;
-use crate::provider::ProviderData;
+use crate::framework::diagnostics::workbench_error;
+use crate::framework::ProviderData;
 use crate::resources::context_list::{attributes, lookup, state_of, ImportId, State};
 
 /// The data source.
@@ -55,7 +55,10 @@ impl DataSource for ContextListDataSource {
             version: 0,
             block: Block {
                 version: 0,
-                attributes: attributes(false),
+                attributes: attributes(false)
+                    .into_iter()
+                    .map(|(name, attribute)| (name.to_owned(), attribute))
+                    .collect(),
                 description: Description::markdown(
                     "Reads a Workbench organization context list by name or id.",
                 ),

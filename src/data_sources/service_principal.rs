@@ -9,10 +9,10 @@ use tf_provider::schema::{AttributeConstraint, AttributeType, Block, Description
 use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{AttributePath, DataSource, Diagnostics};
 
-use crate::graph::{GraphClient, GraphError, ServicePrincipal};
-use crate::provider::diagnostics::graph_error;
-use crate::provider::ProviderData;
-use crate::schema;
+use crate::framework::diagnostics::graph_error;
+use crate::framework::schema;
+use crate::framework::ProviderData;
+use crate::graph::{Consistency, GraphClient, GraphError, ServicePrincipal};
 
 /// The data source.
 #[derive(Debug)]
@@ -127,7 +127,7 @@ async fn find(
     let (attribute, found) = match lookup {
         Lookup::ClientId(client_id) => {
             let found = graph
-                .find_service_principal_by_app_id(client_id)
+                .find_service_principal_by_app_id(client_id, Consistency::IMMEDIATE)
                 .await
                 .map(|sp| sp.into_iter().collect::<Vec<_>>());
             ("client_id", found)
@@ -188,7 +188,10 @@ async fn granted_roles(
     let mut resources: BTreeMap<String, ServicePrincipal> = BTreeMap::new();
     for grant in &grants {
         if !resources.contains_key(&grant.resource_id) {
-            if let Some(resource) = graph.get_service_principal(&grant.resource_id).await? {
+            if let Some(resource) = graph
+                .get_service_principal(&grant.resource_id, Consistency::IMMEDIATE)
+                .await?
+            {
                 resources.insert(grant.resource_id.clone(), resource);
             }
         }

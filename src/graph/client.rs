@@ -11,6 +11,7 @@ use tracing::{debug, warn, Instrument};
 use url::Url;
 
 use super::auth::TokenSource;
+use super::declarations::Declarations;
 use super::error::{classify, GraphError};
 use crate::http::{
     deadline, parse_retry_after, receive, route_template, Attempts, BaseUrl, NotABase, Received,
@@ -26,6 +27,8 @@ pub struct GraphClient {
     tokens: Arc<TokenSource>,
     retry: RetryPolicy,
     throttle: Arc<Throttle>,
+    /// Locks and recent edits of app registrations' `requiredResourceAccess`.
+    declarations: Arc<Declarations>,
 }
 
 /// One page of a Graph collection.
@@ -53,7 +56,13 @@ impl GraphClient {
             tokens,
             retry,
             throttle: Arc::default(),
+            declarations: Arc::default(),
         })
+    }
+
+    /// This client's locks and recent edits of app registrations.
+    pub(crate) fn declarations(&self) -> &Declarations {
+        &self.declarations
     }
 
     /// The URL of a v1.0 path such as `["servicePrincipals", id]`, each segment

@@ -7,7 +7,8 @@
 //! - an object a write references (a service principal or app registration created in the
 //!   same apply, e.g. by azuread), within [`REFERENCE_WAIT`] or the operation's deadline.
 //!
-//! Everything else believes a 404 at once.
+//! Everything else believes a 404 at once. Reads say which case they are in with a
+//! [`Consistency`] value; writes that reference a principal go through [`write_referencing`].
 
 use std::future::Future;
 use std::time::{Duration, SystemTime};
@@ -31,7 +32,7 @@ pub const REFERENCE_WAIT: Duration = Duration::from_secs(120);
 pub const PLAN_REFERENCE_WAIT: Duration = Duration::from_secs(30);
 
 /// How much of the window after a write at `written_at` is left.
-pub fn write_window_left(written_at: Option<SystemTime>) -> Duration {
+fn write_window_left(written_at: Option<SystemTime>) -> Duration {
     let Some(at) = written_at else {
         return Duration::ZERO;
     };
@@ -78,57 +79,64 @@ impl Pacing {
     }
 }
 
-/// Runs `read`, retrying "not found" while the object may still be replicating after this
-/// provider's write at `written_at`: for at most a minute and never past the window.
-pub async fn read_after_write<T, F, Fut>(
-    written_at: Option<SystemTime>,
-    what: &str,
-    mut read: F,
-) -> Result<T, GraphError>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, GraphError>>,
-{
-    let mut pacing = Pacing::new(write_window_left(written_at).min(WRITE_WAIT));
-    loop {
-        match read().await {
-            Err(err) if err.is_not_found() && pacing.wait(what).await => {}
-            other => return other,
+/// How a read treats an object that is not there: believed at once, or looked at again for a
+/// while because it may still be replicating. Resources hold the time of their last write and
+/// turn it into this value; every lag wait of a Graph read is decided here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Consistency {
+    wait: Duration,
+}
+
+impl Consistency {
+    /// Absence is believed at once.
+    pub const IMMEDIATE: Consistency = Consistency {
+        wait: Duration::ZERO,
+    };
+
+    /// The object was last written by this provider at `written_at` (`None`: never, e.g.
+    /// imported): absence within [`WRITE_WINDOW`] of that write is lag, waited out for at most
+    /// a minute and never past the window.
+    pub fn after_write(written_at: Option<SystemTime>) -> Self {
+        Self {
+            wait: write_window_left(written_at).min(WRITE_WAIT),
         }
     }
-}
 
-/// Runs `lookup` of an object in a list (`None`: not in it), looking again while it answers
-/// `None` and the object may still be replicating after this provider's write at
-/// `written_at`: for at most a minute and never past the window.
-pub async fn find_after_write<T, F, Fut>(
-    written_at: Option<SystemTime>,
-    what: &str,
-    lookup: F,
-) -> Result<Option<T>, GraphError>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<Option<T>, GraphError>>,
-{
-    look_up_referenced(write_window_left(written_at).min(WRITE_WAIT), what, lookup).await
-}
+    /// The object is referenced by a configuration and may have been created moments ago
+    /// (e.g. by azuread in the same apply): absence is looked at again for up to `wait`
+    /// (and the operation's deadline).
+    pub fn referenced(wait: Duration) -> Self {
+        Self { wait }
+    }
 
-/// Runs `lookup` of a referenced object, looking again while it answers `None`, for at most
-/// `budget` (and the operation's deadline).
-pub async fn look_up_referenced<T, F, Fut>(
-    budget: Duration,
-    what: &str,
-    mut lookup: F,
-) -> Result<Option<T>, GraphError>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<Option<T>, GraphError>>,
-{
-    let mut pacing = Pacing::new(budget);
-    loop {
-        match lookup().await {
-            Ok(None) if pacing.wait(what).await => {}
-            other => return other,
+    /// Runs `read` of one object, retrying "not found" within this policy's wait.
+    pub async fn read<T, F, Fut>(self, what: &str, mut read: F) -> Result<T, GraphError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, GraphError>>,
+    {
+        let mut pacing = Pacing::new(self.wait);
+        loop {
+            match read().await {
+                Err(err) if err.is_not_found() && pacing.wait(what).await => {}
+                other => return other,
+            }
+        }
+    }
+
+    /// Runs `lookup` of an object (`None`: not there), looking again within this policy's
+    /// wait while it answers `None`.
+    pub async fn find<T, F, Fut>(self, what: &str, mut lookup: F) -> Result<Option<T>, GraphError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<Option<T>, GraphError>>,
+    {
+        let mut pacing = Pacing::new(self.wait);
+        loop {
+            match lookup().await {
+                Ok(None) if pacing.wait(what).await => {}
+                other => return other,
+            }
         }
     }
 }
@@ -189,11 +197,12 @@ mod tests {
     #[tokio::test]
     async fn not_found_outside_the_window_is_believed_at_once() {
         let mut calls = 0;
-        let result: Result<(), _> = read_after_write(None, "x", || {
-            calls += 1;
-            async { Err(not_found()) }
-        })
-        .await;
+        let result: Result<(), _> = Consistency::after_write(None)
+            .read("x", || {
+                calls += 1;
+                async { Err(not_found()) }
+            })
+            .await;
         assert!(result.unwrap_err().is_not_found());
         assert_eq!(calls, 1);
     }
@@ -201,38 +210,41 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn not_found_right_after_a_write_is_retried_until_it_appears() {
         let mut calls = 0;
-        let result = read_after_write(Some(SystemTime::now()), "x", || {
-            calls += 1;
-            let attempt = calls;
-            async move {
-                if attempt < 4 {
-                    Err(not_found())
-                } else {
-                    Ok(attempt)
+        let result = Consistency::after_write(Some(SystemTime::now()))
+            .read("x", || {
+                calls += 1;
+                let attempt = calls;
+                async move {
+                    if attempt < 4 {
+                        Err(not_found())
+                    } else {
+                        Ok(attempt)
+                    }
                 }
-            }
-        })
-        .await;
+            })
+            .await;
         assert_eq!(result.unwrap(), 4);
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_referenced_object_is_looked_up_until_it_appears() {
         let mut calls = 0;
-        let found = look_up_referenced(PLAN_REFERENCE_WAIT, "x", || {
-            calls += 1;
-            let attempt = calls;
-            async move { Ok((attempt >= 3).then_some(attempt)) }
-        })
-        .await;
+        let found = Consistency::referenced(PLAN_REFERENCE_WAIT)
+            .find("x", || {
+                calls += 1;
+                let attempt = calls;
+                async move { Ok((attempt >= 3).then_some(attempt)) }
+            })
+            .await;
         assert_eq!(found.unwrap(), Some(3));
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_referenced_object_that_never_appears_is_absent_after_the_budget() {
         let started = Instant::now();
-        let found: Result<Option<()>, _> =
-            look_up_referenced(Duration::from_secs(10), "x", || async { Ok(None) }).await;
+        let found: Result<Option<()>, _> = Consistency::referenced(Duration::from_secs(10))
+            .find("x", || async { Ok(None) })
+            .await;
         assert_eq!(found.unwrap(), None);
         assert!(started.elapsed() <= Duration::from_secs(10));
         assert!(started.elapsed() >= Duration::from_secs(5));

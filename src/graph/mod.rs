@@ -6,6 +6,7 @@
 pub mod auth;
 pub(crate) mod client;
 pub mod consistency;
+pub mod declarations;
 pub mod error;
 pub mod filter;
 pub mod types;
@@ -14,6 +15,8 @@ use reqwest::Method;
 use serde_json::json;
 
 pub use client::GraphClient;
+pub use consistency::Consistency;
+pub use declarations::{DeclarationError, Permission};
 pub use error::{ApiFailure, GraphError};
 pub use types::*;
 
@@ -32,10 +35,16 @@ impl GraphClient {
     pub async fn find_service_principal_by_app_id(
         &self,
         app_id: &str,
+        consistency: Consistency,
     ) -> Result<Option<ServicePrincipal>, GraphError> {
         let filter = filter::eq("appId", app_id);
         let url = self.url(&["servicePrincipals"], &[("$filter", &filter)]);
-        Ok(self.list(url, READ).await?.into_iter().next())
+        let what = format!("the service principal of client_id {app_id}");
+        consistency
+            .find(&what, || async {
+                Ok(self.list(url.clone(), READ).await?.into_iter().next())
+            })
+            .await
     }
 
     /// Finds service principals by display name (several may share one).
@@ -52,11 +61,43 @@ impl GraphClient {
     pub async fn get_service_principal(
         &self,
         id: &str,
+        consistency: Consistency,
     ) -> Result<Option<ServicePrincipal>, GraphError> {
-        found(
-            self.get(self.url(&["servicePrincipals", id], &[]), READ)
-                .await,
-        )
+        let url = self.url(&["servicePrincipals", id], &[]);
+        let what = format!("service principal {id}");
+        consistency
+            .find(&what, || async { found(self.get(url.clone(), READ).await) })
+            .await
+    }
+
+    /// The grant of `app_role_id` on `resource_sp_id` held by `client_sp_id` (and with the id
+    /// `id`, when given), if any.
+    pub async fn find_app_role_assignment(
+        &self,
+        client_sp_id: &str,
+        resource_sp_id: &str,
+        app_role_id: &str,
+        id: Option<&str>,
+        consistency: Consistency,
+    ) -> Result<Option<AppRoleAssignment>, GraphError> {
+        let resource = uuid::Uuid::parse_str(resource_sp_id).map_err(|_| {
+            GraphError::Unexpected(format!(
+                "resource service principal id {resource_sp_id:?} is not a GUID"
+            ))
+        })?;
+        let what =
+            format!("the grant of app role {app_role_id} to service principal {client_sp_id}");
+        consistency
+            .find(&what, || async {
+                let grants = self
+                    .list_app_role_assignments(client_sp_id, Some(resource))
+                    .await?;
+                Ok(grants.into_iter().find(|g| {
+                    g.app_role_id.eq_ignore_ascii_case(app_role_id)
+                        && id.is_none_or(|id| g.id == id)
+                }))
+            })
+            .await
     }
 
     /// Lists the grants a client service principal holds, optionally only those on one
@@ -126,10 +167,16 @@ impl GraphClient {
     pub async fn find_application_by_app_id(
         &self,
         app_id: &str,
+        consistency: Consistency,
     ) -> Result<Option<Application>, GraphError> {
         let filter = filter::eq("appId", app_id);
         let url = self.url(&["applications"], &[("$filter", &filter)]);
-        Ok(self.list(url, READ).await?.into_iter().next())
+        let what = format!("the app registration of client_id {app_id}");
+        consistency
+            .find(&what, || async {
+                Ok(self.list(url.clone(), READ).await?.into_iter().next())
+            })
+            .await
     }
 
     /// Reads an application registration by object id (`None` when Graph answers 404).
@@ -192,19 +239,42 @@ impl GraphClient {
         .await
     }
 
-    /// Reads a directory role assignment.
-    pub async fn get_role_assignment(&self, id: &str) -> Result<RoleAssignment, GraphError> {
-        self.get(self.object_url(ROLE_ASSIGNMENTS, id), ROLES).await
+    /// Reads a directory role assignment (`None` when Graph answers 404).
+    pub async fn get_role_assignment(
+        &self,
+        id: &str,
+        consistency: Consistency,
+    ) -> Result<Option<RoleAssignment>, GraphError> {
+        let url = self.object_url(ROLE_ASSIGNMENTS, id);
+        let what = format!("role assignment {id}");
+        consistency
+            .find(&what, || async {
+                found(self.get(url.clone(), ROLES).await)
+            })
+            .await
     }
 
-    /// Lists the directory role assignments of a principal.
-    pub async fn list_role_assignments_of(
+    /// The assignment of `role_definition_id` to `principal_id` at `directory_scope_id`, if any.
+    pub async fn find_role_assignment(
         &self,
         principal_id: &str,
-    ) -> Result<Vec<RoleAssignment>, GraphError> {
+        role_definition_id: &str,
+        directory_scope_id: &str,
+        consistency: Consistency,
+    ) -> Result<Option<RoleAssignment>, GraphError> {
         let filter = filter::eq("principalId", principal_id);
         let url = self.url(ROLE_ASSIGNMENTS, &[("$filter", &filter)]);
-        self.list(url, ROLES).await
+        let what = format!("the assignment of role {role_definition_id} to {principal_id}");
+        consistency
+            .find(&what, || async {
+                let assignments: Vec<RoleAssignment> = self.list(url.clone(), ROLES).await?;
+                Ok(assignments.into_iter().find(|a| {
+                    a.role_definition_id
+                        .eq_ignore_ascii_case(role_definition_id)
+                        && a.directory_scope_id == directory_scope_id
+                }))
+            })
+            .await
     }
 
     /// Removes a directory role assignment. Absent assignments count as removed.

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use tf_provider::value::Value;
 use url::Url;
 
+use crate::framework::Unavailable;
 use crate::graph::auth::{Credential, EntraSettings, OidcToken};
 
 /// Whether an attribute holds text or a boolean.
@@ -214,15 +215,6 @@ impl ConfigError {
             detail: detail.into(),
         }
     }
-}
-
-/// Why one side (Graph or Workbench) cannot be used; reported when a resource needs it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Unavailable {
-    /// One line.
-    pub summary: String,
-    /// What to set.
-    pub detail: String,
 }
 
 /// Validated Workbench settings.

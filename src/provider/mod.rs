@@ -2,11 +2,9 @@
 //! resources and data sources.
 
 pub mod config;
-pub mod diagnostics;
-pub mod lookups;
 
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use tf_provider::schema::{
@@ -14,101 +12,30 @@ use tf_provider::schema::{
 };
 use tf_provider::{AttributePath, Diagnostics, DynamicDataSource, DynamicResource, Provider};
 
+use crate::data_sources::{
+    context_list::ContextListDataSource, service_principal::ServicePrincipalDataSource,
+};
+use crate::framework::resource::Managed;
+use crate::framework::{Clients, ProviderData, Unavailable};
 use crate::graph::auth::TokenSource;
 use crate::graph::GraphClient;
 use crate::http::RetryPolicy;
+use crate::resources::{
+    context_list::ContextListResource, remediation_permissions::RemediationPermissionsResource,
+    role_assignment::RoleAssignmentResource,
+};
 use crate::workbench::WorkbenchClient;
-use config::{Kind, ProviderConfig, Settings, Unavailable, ATTRIBUTES};
+use config::{ConfigError, Kind, ProviderConfig, Settings, ATTRIBUTES};
 
-/// The API clients built by `configure`, or why each cannot be used.
-#[derive(Debug)]
-pub struct Clients {
-    graph: Result<GraphClient, Unavailable>,
-    workbench: Result<WorkbenchClient, Unavailable>,
-}
-
-/// This process's own recent edits of one application's `requiredResourceAccess`, kept under
-/// the application's lock. Each edit re-reads the application and applies only its own change;
-/// right after a write Graph may still serve the old list from another replica, so the edits
-/// of the last few minutes are applied again on top of what was read, never in its place.
-#[derive(Debug, Default)]
-pub struct OwnEdits(pub Vec<OwnEdit>);
-
-/// One permission this process declared or removed.
-#[derive(Clone, Debug)]
-pub struct OwnEdit {
-    /// When it was written.
-    pub at: std::time::Instant,
-    /// appId of the API, e.g. Microsoft Graph's.
-    pub resource_app_id: String,
-    /// The application permission (app role id).
-    pub app_role_id: String,
-    /// Declared (true) or removed (false).
-    pub declared: bool,
-}
-
-#[derive(Debug, Default)]
-struct Shared {
-    clients: OnceLock<Clients>,
-    lookups: lookups::Lookups,
-    application_locks: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<OwnEdits>>>>,
-}
-
-/// Shared between the provider and everything it serves; filled once by `configure`.
-#[derive(Clone, Debug, Default)]
-pub struct ProviderData(Arc<Shared>);
-
-impl ProviderData {
-    /// Tenant-wide lookups cached for this provider process.
-    pub fn lookups(&self) -> &lookups::Lookups {
-        &self.0.lookups
-    }
-
-    /// The lock serialising read-modify-write cycles on one application registration, whose
-    /// `requiredResourceAccess` Graph replaces whole (keyed by the application's appId).
-    pub fn application_lock(&self, app_id: &str) -> Arc<tokio::sync::Mutex<OwnEdits>> {
-        let mut locks = self
-            .0
-            .application_locks
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        locks
-            .entry(app_id.to_ascii_lowercase())
-            .or_default()
-            .clone()
-    }
-
-    fn clients(&self, diags: &mut Diagnostics) -> Option<&Clients> {
-        let clients = self.0.clients.get();
-        if clients.is_none() {
-            diags.root_error(
-                "The expel provider is not configured",
-                "Terraform did not configure the provider before using it; this is a bug in the provider or Terraform.",
-            );
-        }
-        clients
-    }
-
-    /// The Graph client, or an error diagnostic saying what to configure.
-    pub fn graph(&self, diags: &mut Diagnostics) -> Option<&GraphClient> {
-        match &self.clients(diags)?.graph {
-            Ok(graph) => Some(graph),
-            Err(why) => {
-                diags.root_error(why.summary.clone(), why.detail.clone());
-                None
-            }
-        }
-    }
-
-    /// The Workbench client, or an error diagnostic saying what to configure.
-    pub fn workbench(&self, diags: &mut Diagnostics) -> Option<&WorkbenchClient> {
-        match &self.clients(diags)?.workbench {
-            Ok(workbench) => Some(workbench),
-            Err(why) => {
-                diags.root_error(why.summary.clone(), why.detail.clone());
-                None
-            }
-        }
+/// Reports a configuration problem on its attribute.
+fn config_error(diags: &mut Diagnostics, err: &ConfigError) {
+    match err.attribute {
+        Some(attribute) => diags.error(
+            err.summary.clone(),
+            err.detail.clone(),
+            AttributePath::new(attribute),
+        ),
+        None => diags.root_error(err.summary.clone(), err.detail.clone()),
     }
 }
 
@@ -182,7 +109,7 @@ impl Provider for ExpelProvider {
         ] {
             if let Some(url) = value.as_ref_option().filter(|u| !u.is_empty()) {
                 if let Err(err) = config::validate_endpoint(name, url) {
-                    diagnostics::config_error(diags, &err);
+                    config_error(diags, &err);
                 }
             }
         }
@@ -199,7 +126,7 @@ impl Provider for ExpelProvider {
             Ok(settings) => settings,
             Err(errors) => {
                 for err in &errors {
-                    diagnostics::config_error(diags, err);
+                    config_error(diags, err);
                 }
                 return None;
             }
@@ -257,13 +184,7 @@ impl Provider for ExpelProvider {
                 detail: format!("{err}; set workbench_url (EXPEL_WORKBENCH_URL) to an https:// URL such as https://workbench.expel.io."),
             })
         });
-        if self
-            .data
-            .0
-            .clients
-            .set(Clients { graph, workbench })
-            .is_err()
-        {
+        if !self.data.configure(Clients { graph, workbench }) {
             diags.root_warning(
                 "The expel provider was configured twice",
                 "The first configuration stays in effect.",
@@ -277,42 +198,49 @@ impl Provider for ExpelProvider {
         &self,
         _diags: &mut Diagnostics,
     ) -> Option<HashMap<String, Box<dyn DynamicResource>>> {
-        let mut resources: HashMap<String, Box<dyn DynamicResource>> = HashMap::new();
-        resources.insert(
-            "context_list".into(),
-            crate::resources::context_list::ContextListResource::new(self.data.clone()).into(),
-        );
-        resources.insert(
-            "remediation_permissions".into(),
-            crate::resources::remediation_permissions::RemediationPermissionsResource::new(
-                self.data.clone(),
-            )
-            .into(),
-        );
-        resources.insert(
-            "role_assignment".into(),
-            crate::resources::role_assignment::RoleAssignmentResource::new(self.data.clone())
-                .into(),
-        );
-        Some(resources)
+        let data = &self.data;
+        let resources: [(&str, Box<dyn DynamicResource>); 3] = [
+            (
+                "context_list",
+                Managed(ContextListResource::new(data.clone())).into(),
+            ),
+            (
+                "remediation_permissions",
+                Managed(RemediationPermissionsResource::new(data.clone())).into(),
+            ),
+            (
+                "role_assignment",
+                Managed(RoleAssignmentResource::new(data.clone())).into(),
+            ),
+        ];
+        Some(
+            resources
+                .into_iter()
+                .map(|(name, r)| (name.to_owned(), r))
+                .collect(),
+        )
     }
 
     fn get_data_sources(
         &self,
         _diags: &mut Diagnostics,
     ) -> Option<HashMap<String, Box<dyn DynamicDataSource>>> {
-        let mut sources: HashMap<String, Box<dyn DynamicDataSource>> = HashMap::new();
-        sources.insert(
-            "context_list".into(),
-            crate::data_sources::context_list::ContextListDataSource::new(self.data.clone()).into(),
-        );
-        sources.insert(
-            "service_principal".into(),
-            crate::data_sources::service_principal::ServicePrincipalDataSource::new(
-                self.data.clone(),
-            )
-            .into(),
-        );
-        Some(sources)
+        let data = &self.data;
+        let sources: [(&str, Box<dyn DynamicDataSource>); 2] = [
+            (
+                "context_list",
+                ContextListDataSource::new(data.clone()).into(),
+            ),
+            (
+                "service_principal",
+                ServicePrincipalDataSource::new(data.clone()).into(),
+            ),
+        ];
+        Some(
+            sources
+                .into_iter()
+                .map(|(name, s)| (name.to_owned(), s))
+                .collect(),
+        )
     }
 }

@@ -5,6 +5,10 @@
 //! `name`, `description` and `values` update in place; `context_type` forces replacement.
 //! Values are checked per context type at plan time; for email addresses, user names,
 //! domains and host names, spellings that differ only in case are the same value.
+//!
+//! The file reads in the house order (see CONTRIBUTING.md): model, schema, import ID,
+//! validate, plan, create, read, update, delete, then the trait glue. The data source of the
+//! same name shares the model, the schema and the lookup.
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
@@ -12,18 +16,20 @@ use std::str::FromStr;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
-use tf_provider::schema::{AttributeConstraint, AttributeType, Block, Description, Schema};
+use tf_provider::schema::{Attribute, AttributeConstraint, AttributeType, Schema};
 use tf_provider::value::{Value, ValueEmpty};
-use tf_provider::{AttributePath, Diagnostics, Resource};
+use tf_provider::{AttributePath, Diagnostics};
 
-use super::timeouts::{self, Operation, Timeouts};
-use super::{context_values, known, present};
-use crate::provider::diagnostics::workbench_error;
-use crate::provider::ProviderData;
-use crate::schema;
+use super::context_values;
+use crate::framework::diagnostics::workbench_error;
+use crate::framework::resource::ResourceType;
+use crate::framework::timeouts::{self, Timeouts};
+use crate::framework::{known, parsed, schema, ProviderData};
 use crate::workbench::{
     ContextList, ContextListSpec, ContextType, WorkbenchClient, WorkbenchError,
 };
+
+// Model.
 
 /// The resource.
 #[derive(Debug)]
@@ -43,18 +49,23 @@ pub type StringSet = Value<BTreeSet<Value<String>>>;
 
 /// The resource's state.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[allow(missing_docs)]
 pub struct State {
+    /// The context entry id.
     #[serde(default)]
     pub id: Value<String>,
+    /// Name, unique in the organization.
     #[serde(default)]
     pub name: Value<String>,
+    /// Description shown in Workbench.
     #[serde(default)]
     pub description: Value<String>,
+    /// The context type, e.g. `email_address`.
     #[serde(default)]
     pub context_type: Value<String>,
+    /// The values.
     #[serde(default)]
     pub values: StringSet,
+    /// The owning organization.
     #[serde(default)]
     pub organization_id: Value<String>,
     /// Operation timeouts: always `Some` for the resource, `None` for the data source, which
@@ -82,8 +93,117 @@ impl State {
     }
 }
 
-/// The resource's type name, for messages.
-const RESOURCE: &str = "expel_context_list";
+/// The remote values, spelled as in `prior` where they are the same value.
+fn values_as_known(context_type: ContextType, remote: &[String], prior: &StringSet) -> StringSet {
+    let key = |value: &str| {
+        if context_values::case_insensitive(context_type) {
+            value.to_ascii_lowercase()
+        } else {
+            value.to_owned()
+        }
+    };
+    let spellings: HashMap<String, &str> = known_values(prior)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| (key(p), p))
+        .collect();
+    let set = remote
+        .iter()
+        .map(|value| {
+            let spelled = spellings
+                .get(&key(value))
+                .copied()
+                .unwrap_or(value.as_str());
+            Value::Value(spelled.to_owned())
+        })
+        .collect();
+    Value::Value(set)
+}
+
+/// The state of a list as Workbench returned it, spelled as in `prior`.
+fn state_from(list: ContextList, prior: &State) -> State {
+    State {
+        values: values_as_known(list.context_type, &list.values, &prior.values),
+        id: Value::Value(list.id),
+        name: Value::Value(list.name),
+        description: list.description.filter(|d| !d.is_empty()).into(),
+        context_type: Value::Value(list.context_type.as_str().to_owned()),
+        organization_id: list
+            .organization_id
+            .or_else(|| prior.organization_id.as_ref_option().cloned())
+            .into(),
+        timeouts: prior.timeouts.clone(),
+    }
+}
+
+/// The values, when every one is known.
+fn known_values(values: &StringSet) -> Option<Vec<&str>> {
+    let set = values.as_ref_option()?;
+    set.iter()
+        .map(|v| v.as_ref_option().map(String::as_str))
+        .collect()
+}
+
+/// What to send to Workbench for a planned state.
+fn spec_of(state: &State, diags: &mut Diagnostics) -> Option<ContextListSpec> {
+    let name = known(&state.name, "name", diags)?.clone();
+    let context_type = parsed(&state.context_type, "context_type", diags)?;
+    let Some(values) = known_values(&state.values) else {
+        diags.error(
+            "values are not known",
+            "Every value must be known when the list is written.",
+            AttributePath::new("values"),
+        );
+        return None;
+    };
+    Some(ContextListSpec {
+        name,
+        description: state.description.as_ref_option().cloned(),
+        context_type,
+        values: values.into_iter().map(str::to_owned).collect(),
+    })
+}
+
+/// Same list content, ignoring order and (where the type says so) case.
+fn same_content(list: &ContextList, spec: &ContextListSpec) -> bool {
+    list.context_type == spec.context_type
+        && list.values.len() == spec.values.len()
+        && spec.values.iter().all(|v| {
+            list.values
+                .iter()
+                .any(|r| context_values::same_value(spec.context_type, r, v))
+        })
+}
+
+// Schema.
+
+/// The resource's schema.
+fn schema() -> Schema {
+    schema::resource(
+        "A list in Expel Workbench's organization context, such as the \"Never reset\", \"Always reset\" or \"Never remove\" lists of the Microsoft 365 auto remediations.",
+        attributes(true),
+    )
+}
+
+/// The schema shared with the data source.
+pub fn attributes(resource: bool) -> Vec<(&'static str, Attribute)> {
+    let (input, output) = if resource {
+        (AttributeConstraint::Required, AttributeConstraint::Optional)
+    } else {
+        (AttributeConstraint::Computed, AttributeConstraint::Computed)
+    };
+    [
+        ("id", schema::typed(AttributeType::String, if resource { AttributeConstraint::Computed } else { AttributeConstraint::OptionalComputed }, "The context entry id.")),
+        ("name", schema::typed(AttributeType::String, if resource { AttributeConstraint::Required } else { AttributeConstraint::OptionalComputed }, "Name, unique in the organization, e.g. `Never reset`.")),
+        ("description", schema::typed(AttributeType::String, output, "Description shown in Workbench.")),
+        ("context_type", schema::typed(AttributeType::String, input.clone(), "`username`, `email_address`, `hostname`, `ip_address`, `cidr_block`, `domain`, `url`, `file_hash`, `port` or `other`. Changing it forces a new list.")),
+        ("values", schema::typed(AttributeType::Set(Box::new(AttributeType::String)), input, "The values, each checked for the context type.")),
+        ("organization_id", schema::computed_string("The owning Workbench organization.")),
+    ]
+    .into()
+}
+
+// Import ID.
 
 /// Import ID: the context entry id, or `name:<name>`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -94,15 +214,33 @@ pub enum ImportId {
     Name(String),
 }
 
+/// An import ID that names no list.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ImportIdError {
+    /// `name:` with nothing after it.
+    #[error("the import ID \"name:\" names no list; use name:<name> or the context entry id")]
+    EmptyName,
+    /// Blank, or with a `/` or white space, so not an id.
+    #[error(
+        "{0:?} is not an expel_context_list import ID; use the context entry id or name:<name>"
+    )]
+    Form(String),
+}
+
 impl FromStr for ImportId {
-    type Err = String;
+    type Err = ImportIdError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.strip_prefix("name:") {
             Some(name) if !name.trim().is_empty() => Ok(ImportId::Name(name.to_owned())),
-            Some(_) => Err("the import ID \"name:\" names no list; use name:<name> or the context entry id".into()),
-            None if !s.trim().is_empty() && !s.contains('/') && !s.chars().any(char::is_whitespace) => Ok(ImportId::Id(s.to_owned())),
-            None => Err(format!("{s:?} is not an expel_context_list import ID; use the context entry id or name:<name>")),
+            Some(_) => Err(ImportIdError::EmptyName),
+            None if !s.trim().is_empty()
+                && !s.contains('/')
+                && !s.chars().any(char::is_whitespace) =>
+            {
+                Ok(ImportId::Id(s.to_owned()))
+            }
+            None => Err(ImportIdError::Form(s.to_owned())),
         }
     }
 }
@@ -116,13 +254,68 @@ impl fmt::Display for ImportId {
     }
 }
 
-fn known_values(values: &StringSet) -> Option<Vec<&str>> {
-    let set = values.as_ref_option()?;
-    set.iter()
-        .map(|v| v.as_ref_option().map(String::as_str))
-        .collect()
+impl ContextListResource {
+    /// The list an import ID names, read in full (by id or by name).
+    async fn import(&self, diags: &mut Diagnostics, id: &str) -> Option<State> {
+        let import_id = match id.parse::<ImportId>() {
+            Ok(id) => id,
+            Err(err) => {
+                diags.root_error("Invalid import ID for expel_context_list", err.to_string());
+                return None;
+            }
+        };
+        let workbench = self.data.workbench(diags)?;
+        match lookup(workbench, &import_id).await {
+            Ok(Some(list)) => {
+                let resource = State {
+                    timeouts: Some(Value::Null),
+                    ..State::default()
+                };
+                Some(state_from(list, &resource))
+            }
+            Ok(None) => {
+                diags.root_error(
+                    format!("No context list {import_id}"),
+                    "Check the id or name in Workbench (Settings > Org context).",
+                );
+                None
+            }
+            Err(err) => {
+                workbench_error(
+                    diags,
+                    &format!("looking up context list {import_id}"),
+                    &err,
+                    None,
+                );
+                None
+            }
+        }
+    }
 }
 
+/// Lookup used by the data source.
+pub async fn lookup(
+    workbench: &WorkbenchClient,
+    id: &ImportId,
+) -> Result<Option<ContextList>, WorkbenchError> {
+    match id {
+        ImportId::Id(id) => match workbench.get_context_list(id).await {
+            Ok(list) => Ok(Some(list)),
+            Err(err) if err.is_not_found() => Ok(None),
+            Err(err) => Err(err),
+        },
+        ImportId::Name(name) => workbench.find_context_list_by_name(name).await,
+    }
+}
+
+/// State of a looked-up list (for the data source).
+pub fn state_of(list: ContextList) -> State {
+    state_from(list, &State::default())
+}
+
+// Validate.
+
+/// Checks the configuration without Workbench: names, and each value for its type.
 fn validate(state: &State, diags: &mut Diagnostics) {
     timeouts::validate(state.timeouts(), diags);
     if let Value::Value(name) = &state.name {
@@ -194,77 +387,7 @@ fn validate(state: &State, diags: &mut Diagnostics) {
     }
 }
 
-/// The remote values, spelled as in `prior` where they are the same value.
-fn values_as_known(context_type: ContextType, remote: &[String], prior: &StringSet) -> StringSet {
-    let key = |value: &str| {
-        if context_values::case_insensitive(context_type) {
-            value.to_ascii_lowercase()
-        } else {
-            value.to_owned()
-        }
-    };
-    let spellings: HashMap<String, &str> = known_values(prior)
-        .unwrap_or_default()
-        .into_iter()
-        .map(|p| (key(p), p))
-        .collect();
-    let set = remote
-        .iter()
-        .map(|value| {
-            let spelled = spellings
-                .get(&key(value))
-                .copied()
-                .unwrap_or(value.as_str());
-            Value::Value(spelled.to_owned())
-        })
-        .collect();
-    Value::Value(set)
-}
-
-fn state_from(list: ContextList, prior: &State) -> State {
-    State {
-        values: values_as_known(list.context_type, &list.values, &prior.values),
-        id: Value::Value(list.id),
-        name: Value::Value(list.name),
-        description: list.description.filter(|d| !d.is_empty()).into(),
-        context_type: Value::Value(list.context_type.as_str().to_owned()),
-        organization_id: list
-            .organization_id
-            .or_else(|| prior.organization_id.as_ref_option().cloned())
-            .into(),
-        timeouts: prior.timeouts.clone(),
-    }
-}
-
-fn spec_of(state: &State, diags: &mut Diagnostics) -> Option<ContextListSpec> {
-    let name = known(&state.name, "name", diags)?.clone();
-    let context_type = super::parsed(&state.context_type, "context_type", diags)?;
-    let Some(values) = known_values(&state.values) else {
-        diags.error(
-            "values are not known",
-            "Every value must be known when the list is written.",
-            AttributePath::new("values"),
-        );
-        return None;
-    };
-    Some(ContextListSpec {
-        name,
-        description: state.description.as_ref_option().cloned(),
-        context_type,
-        values: values.into_iter().map(str::to_owned).collect(),
-    })
-}
-
-/// Same list content, ignoring order and (where the type says so) case.
-fn same_content(list: &ContextList, spec: &ContextListSpec) -> bool {
-    list.context_type == spec.context_type
-        && list.values.len() == spec.values.len()
-        && spec.values.iter().all(|v| {
-            list.values
-                .iter()
-                .any(|r| context_values::same_value(spec.context_type, r, v))
-        })
-}
+// Plan.
 
 impl ContextListResource {
     /// At plan time, proves the API key works and picks out its organization (one request per
@@ -302,32 +425,38 @@ impl ContextListResource {
         }
     }
 
-    /// Refreshes the list (within the read timeout).
-    async fn read_now(
+    /// Plans a new list, checking the API key first.
+    async fn plan_create(
         &self,
         diags: &mut Diagnostics,
-        state: State,
-        private: ValueEmpty,
-    ) -> Option<(Option<State>, ValueEmpty)> {
-        let workbench = self.data.workbench(diags)?;
-        let id = known(&state.id, "id", diags)?.clone();
-        match workbench.get_context_list(&id).await {
-            Ok(list) => Some((Some(state_from(list, &state)), private)),
-            Err(err) if err.is_not_found() => Some((None, private)),
-            Err(err) => {
-                workbench_error(diags, &format!("reading context list {id}"), &err, None);
-                None
-            }
-        }
+        mut planned: State,
+    ) -> Option<(State, ValueEmpty)> {
+        planned.id = Value::Unknown;
+        planned.organization_id = Value::Unknown;
+        self.check_key(diags).await?;
+        Some((planned, ValueEmpty::default()))
     }
 
-    /// Creates the list, adopting an identical one left by a retried request (within the create timeout).
-    async fn create_now(
-        &self,
-        diags: &mut Diagnostics,
-        planned: State,
-        private: ValueEmpty,
-    ) -> Option<(Option<State>, ValueEmpty)> {
+    /// Plans a change: a new context type forces replacement, the rest updates in place.
+    fn plan_update(prior: State, proposed: State) -> (State, Vec<AttributePath>) {
+        let mut replace = Vec::new();
+        if proposed.context_type != prior.context_type {
+            replace.push(AttributePath::new("context_type"));
+        }
+        let mut planned = proposed;
+        if !replace.is_empty() {
+            planned.id = Value::Unknown;
+            planned.organization_id = Value::Unknown;
+        }
+        (planned, replace)
+    }
+}
+
+// Create.
+
+impl ContextListResource {
+    /// Creates the list, adopting an identical one left by a retried request.
+    async fn create(&self, diags: &mut Diagnostics, planned: State) -> Option<State> {
         let workbench = self.data.workbench(diags)?;
         let spec = spec_of(&planned, diags)?;
         let created = match workbench.create_context_list(&spec).await {
@@ -368,33 +497,41 @@ impl ContextListResource {
                 return None;
             }
         };
-        Some((Some(state_from(created, &planned)), private))
+        Some(state_from(created, &planned))
     }
+}
 
-    /// Deletes the list (within the delete timeout).
-    async fn destroy_now(&self, diags: &mut Diagnostics, prior: State) -> Option<()> {
+// Read.
+
+impl ContextListResource {
+    /// Refreshes the list; a null state when it is gone.
+    async fn read(&self, diags: &mut Diagnostics, state: State) -> Option<Option<State>> {
         let workbench = self.data.workbench(diags)?;
-        let id = known(&prior.id, "id", diags)?;
-        if let Err(err) = workbench.delete_context_list(id).await {
-            workbench_error(diags, &format!("deleting context list {id}"), &err, None);
-            return None;
+        let id = known(&state.id, "id", diags)?.clone();
+        match workbench.get_context_list(&id).await {
+            Ok(list) => Some(Some(state_from(list, &state))),
+            Err(err) if err.is_not_found() => Some(None),
+            Err(err) => {
+                workbench_error(diags, &format!("reading context list {id}"), &err, None);
+                None
+            }
         }
-        Some(())
     }
+}
 
-    /// Renames the list or replaces its values (within the update timeout).
-    async fn update_now(
-        &self,
-        diags: &mut Diagnostics,
-        prior: State,
-        planned: State,
-        private: ValueEmpty,
-    ) -> Option<(Option<State>, ValueEmpty)> {
+// Update.
+
+impl ContextListResource {
+    /// Renames the list or replaces its values; a change of the timeouts alone sends nothing.
+    async fn update(&self, diags: &mut Diagnostics, prior: State, planned: State) -> Option<State> {
+        if prior.without_timeouts() == planned.without_timeouts() {
+            return Some(planned);
+        }
         let workbench = self.data.workbench(diags)?;
         let id = known(&prior.id, "id", diags)?.clone();
         let spec = spec_of(&planned, diags)?;
         match workbench.update_context_list(&id, &spec).await {
-            Ok(list) => Some((Some(state_from(list, &planned)), private)),
+            Ok(list) => Some(state_from(list, &planned)),
             Err(WorkbenchError::Conflict(message)) => {
                 diags.error(
                     format!("A context list named {:?} already exists", spec.name),
@@ -409,248 +546,105 @@ impl ContextListResource {
             }
         }
     }
+}
 
-    async fn by_import_id(
-        workbench: &WorkbenchClient,
-        id: &ImportId,
-    ) -> Result<Option<ContextList>, WorkbenchError> {
-        match id {
-            ImportId::Id(id) => match workbench.get_context_list(id).await {
-                Ok(list) => Ok(Some(list)),
-                Err(err) if err.is_not_found() => Ok(None),
-                Err(err) => Err(err),
-            },
-            ImportId::Name(name) => workbench.find_context_list_by_name(name).await,
+// Delete.
+
+impl ContextListResource {
+    /// Deletes the list; one already gone counts as deleted.
+    async fn delete(&self, diags: &mut Diagnostics, prior: State) -> Option<()> {
+        let workbench = self.data.workbench(diags)?;
+        let id = known(&prior.id, "id", diags)?;
+        if let Err(err) = workbench.delete_context_list(id).await {
+            workbench_error(diags, &format!("deleting context list {id}"), &err, None);
+            return None;
         }
-    }
-}
-
-/// The schema shared with the data source.
-pub fn attributes(resource: bool) -> HashMap<String, tf_provider::schema::Attribute> {
-    let (input, output) = if resource {
-        (AttributeConstraint::Required, AttributeConstraint::Optional)
-    } else {
-        (AttributeConstraint::Computed, AttributeConstraint::Computed)
-    };
-    [
-        ("id", schema::typed(AttributeType::String, if resource { AttributeConstraint::Computed } else { AttributeConstraint::OptionalComputed }, "The context entry id.")),
-        ("name", schema::typed(AttributeType::String, if resource { AttributeConstraint::Required } else { AttributeConstraint::OptionalComputed }, "Name, unique in the organization, e.g. `Never reset`.")),
-        ("description", schema::typed(AttributeType::String, output, "Description shown in Workbench.")),
-        ("context_type", schema::typed(AttributeType::String, input.clone(), "`username`, `email_address`, `hostname`, `ip_address`, `cidr_block`, `domain`, `url`, `file_hash`, `port` or `other`. Changing it forces a new list.")),
-        ("values", schema::typed(AttributeType::Set(Box::new(AttributeType::String)), input, "The values, each checked for the context type.")),
-        ("organization_id", schema::computed_string("The owning Workbench organization.")),
-    ]
-    .into_iter()
-    .map(|(name, attribute)| (name.to_owned(), attribute))
-    .collect()
-}
-
-#[async_trait]
-impl Resource for ContextListResource {
-    type State<'a> = Option<State>;
-    type PrivateState<'a> = ValueEmpty;
-    type ProviderMetaState<'a> = ValueEmpty;
-
-    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
-        Some(Schema {
-            version: 0,
-            block: Block {
-                version: 0,
-                attributes: attributes(true),
-                blocks: [(timeouts::BLOCK.to_owned(), timeouts::block())].into(),
-                description: Description::markdown("A list in Expel Workbench's organization context, such as the \"Never reset\", \"Always reset\" or \"Never remove\" lists of the Microsoft 365 auto remediations."),
-                ..Default::default()
-            },
-        })
-    }
-
-    async fn validate<'a>(&self, diags: &mut Diagnostics, config: Option<State>) -> Option<()> {
-        validate(&present(config, diags)?, diags);
         Some(())
     }
+}
 
-    async fn read<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        state: Option<State>,
-        private: ValueEmpty,
-        _meta: ValueEmpty,
-    ) -> Option<(Option<State>, ValueEmpty)> {
-        let state = present(state, diags)?;
-        let limit = timeouts::limit(state.timeouts(), Operation::Read, diags)?;
-        timeouts::run(
-            RESOURCE,
-            Operation::Read,
-            limit,
-            self.read_now(diags, state, private),
-        )
-        .await
-        .unwrap_or_else(|timed_out| timed_out.report(diags))
+// Trait glue.
+
+#[async_trait]
+impl ResourceType for ContextListResource {
+    type Model = State;
+    type Private = ValueEmpty;
+
+    const NAME: &'static str = "expel_context_list";
+
+    fn schema(&self) -> Schema {
+        schema()
     }
 
-    async fn plan_create<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        proposed: Option<State>,
-        _config: Option<State>,
-        _meta: ValueEmpty,
-    ) -> Option<(Option<State>, ValueEmpty)> {
-        let mut planned = present(proposed, diags)?;
-        planned.id = Value::Unknown;
-        planned.organization_id = Value::Unknown;
-        self.check_key(diags).await?;
-        Some((Some(planned), ValueEmpty::default()))
+    fn timeouts(model: &State) -> &Value<Timeouts> {
+        model.timeouts()
     }
 
-    async fn plan_update<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        prior: Option<State>,
-        proposed: Option<State>,
-        _config: Option<State>,
-        private: ValueEmpty,
-        _meta: ValueEmpty,
-    ) -> Option<(Option<State>, ValueEmpty, Vec<AttributePath>)> {
-        let prior = present(prior, diags)?;
-        let proposed = present(proposed, diags)?;
-        let mut replace = Vec::new();
-        if proposed.context_type != prior.context_type {
-            replace.push(AttributePath::new("context_type"));
-        }
-        let mut planned = proposed;
-        if !replace.is_empty() {
-            planned.id = Value::Unknown;
-            planned.organization_id = Value::Unknown;
-        }
-        Some((Some(planned), private, replace))
+    async fn import(&self, diags: &mut Diagnostics, id: &str) -> Option<State> {
+        self.import(diags, id).await
     }
 
-    async fn plan_destroy<'a>(
+    fn validate(&self, diags: &mut Diagnostics, config: &State) {
+        validate(config, diags);
+    }
+
+    async fn plan_create(
+        &self,
+        diags: &mut Diagnostics,
+        proposed: State,
+        _config: State,
+    ) -> Option<(State, ValueEmpty)> {
+        self.plan_create(diags, proposed).await
+    }
+
+    async fn plan_update(
         &self,
         _diags: &mut Diagnostics,
-        _prior: Option<State>,
+        prior: State,
+        proposed: State,
+        _config: State,
         private: ValueEmpty,
-        _meta: ValueEmpty,
-    ) -> Option<ValueEmpty> {
-        Some(private)
+    ) -> Option<(State, ValueEmpty, Vec<AttributePath>)> {
+        let (planned, replace) = Self::plan_update(prior, proposed);
+        Some((planned, private, replace))
     }
 
-    async fn create<'a>(
+    async fn create(
         &self,
         diags: &mut Diagnostics,
-        planned: Option<State>,
-        _config: Option<State>,
+        planned: State,
         private: ValueEmpty,
-        _meta: ValueEmpty,
+    ) -> Option<(State, ValueEmpty)> {
+        Some((self.create(diags, planned).await?, private))
+    }
+
+    async fn read(
+        &self,
+        diags: &mut Diagnostics,
+        state: State,
+        private: ValueEmpty,
     ) -> Option<(Option<State>, ValueEmpty)> {
-        let planned = present(planned, diags)?;
-        let limit = timeouts::limit(planned.timeouts(), Operation::Create, diags)?;
-        timeouts::run(
-            RESOURCE,
-            Operation::Create,
-            limit,
-            self.create_now(diags, planned, private),
-        )
-        .await
-        .unwrap_or_else(|timed_out| timed_out.report(diags))
+        Some((self.read(diags, state).await?, private))
     }
 
-    async fn update<'a>(
+    async fn update(
         &self,
         diags: &mut Diagnostics,
-        prior: Option<State>,
-        planned: Option<State>,
-        _config: Option<State>,
+        prior: State,
+        planned: State,
         private: ValueEmpty,
-        _meta: ValueEmpty,
-    ) -> Option<(Option<State>, ValueEmpty)> {
-        let (prior, planned) = (present(prior, diags)?, present(planned, diags)?);
-        if prior.without_timeouts() == planned.without_timeouts() {
-            // Only the timeouts changed: nothing to send.
-            return Some((Some(planned), private));
-        }
-        let limit = timeouts::limit(planned.timeouts(), Operation::Update, diags)?;
-        timeouts::run(
-            RESOURCE,
-            Operation::Update,
-            limit,
-            self.update_now(diags, prior, planned, private),
-        )
-        .await
-        .unwrap_or_else(|timed_out| timed_out.report(diags))
+    ) -> Option<(State, ValueEmpty)> {
+        Some((self.update(diags, prior, planned).await?, private))
     }
 
-    async fn destroy<'a>(
+    async fn delete(
         &self,
         diags: &mut Diagnostics,
-        prior: Option<State>,
+        prior: State,
         _private: ValueEmpty,
-        _meta: ValueEmpty,
     ) -> Option<()> {
-        let prior = present(prior, diags)?;
-        let limit = timeouts::limit(prior.timeouts(), Operation::Delete, diags)?;
-        timeouts::run(
-            RESOURCE,
-            Operation::Delete,
-            limit,
-            self.destroy_now(diags, prior),
-        )
-        .await
-        .unwrap_or_else(|timed_out| timed_out.report(diags))
+        self.delete(diags, prior).await
     }
-
-    async fn import<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        id: String,
-    ) -> Option<(Option<State>, ValueEmpty)> {
-        let import_id = match id.parse::<ImportId>() {
-            Ok(id) => id,
-            Err(message) => {
-                diags.root_error("Invalid import ID for expel_context_list", message);
-                return None;
-            }
-        };
-        let workbench = self.data.workbench(diags)?;
-        match Self::by_import_id(workbench, &import_id).await {
-            Ok(Some(list)) => {
-                let resource = State {
-                    timeouts: Some(Value::Null),
-                    ..State::default()
-                };
-                Some((Some(state_from(list, &resource)), ValueEmpty::default()))
-            }
-            Ok(None) => {
-                diags.root_error(
-                    format!("No context list {import_id}"),
-                    "Check the id or name in Workbench (Settings > Org context).",
-                );
-                None
-            }
-            Err(err) => {
-                workbench_error(
-                    diags,
-                    &format!("looking up context list {import_id}"),
-                    &err,
-                    None,
-                );
-                None
-            }
-        }
-    }
-}
-
-/// Lookup used by the data source.
-pub async fn lookup(
-    workbench: &WorkbenchClient,
-    id: &ImportId,
-) -> Result<Option<ContextList>, WorkbenchError> {
-    ContextListResource::by_import_id(workbench, id).await
-}
-
-/// State of a looked-up list (for the data source).
-pub fn state_of(list: ContextList) -> State {
-    state_from(list, &State::default())
 }
 
 #[cfg(test)]
@@ -672,6 +666,7 @@ mod tests {
     fn import_id_errors_show_both_forms() {
         for bad in ["", "name:", "a/b"] {
             let err = bad.parse::<ImportId>().unwrap_err();
+            let err = err.to_string();
             assert!(err.contains("name:<name>"), "{bad}: {err}");
         }
     }

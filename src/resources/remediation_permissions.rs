@@ -4,30 +4,37 @@
 //! "Add an Additional API Permission").
 //!
 //! Every argument forces replacement. Destroy revokes the grant and, for custom apps, removes
-//! only the one permission entry this resource manages.
+//! only the one permission entry this resource manages; the editing of `requiredResourceAccess`
+//! itself lives in [`crate::graph::declarations`].
+//!
+//! The file reads in the house order (see CONTRIBUTING.md): model, schema, import ID,
+//! validate, plan, create, read, update, delete, then the trait glue.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
-use std::time::{Duration, Instant};
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
-use tf_provider::schema::{Block, Description, Schema};
-use tf_provider::value::{self, Value, ValueEmpty};
-use tf_provider::{AttributePath, Diagnostics, Resource};
+use tf_provider::schema::Schema;
+use tf_provider::value::{self, Value};
+use tf_provider::{AttributePath, Diagnostics};
 
-use super::timeouts::{self, Operation, Timeouts};
-use super::{find_through_lag, known, parsed, present, written_now, Private};
+use crate::framework::diagnostics::graph_error;
+use crate::framework::private::{consistency, written_now, Private};
+use crate::framework::resource::ResourceType;
+use crate::framework::timeouts::{self, Timeouts};
+use crate::framework::{known, parsed, schema, ProviderData};
+use crate::graph::consistency::{PLAN_REFERENCE_WAIT, REFERENCE_WAIT};
 use crate::graph::{
-    consistency, AppRoleAssignment, GraphClient, GraphError, RequiredResourceAccess,
-    ResourceAccess, ServicePrincipal,
+    AppRoleAssignment, Consistency, DeclarationError, GraphClient, GraphError, Permission,
+    ServicePrincipal,
 };
-use crate::http::deadline;
-use crate::provider::diagnostics::graph_error;
-use crate::provider::{OwnEdit, ProviderData};
-use crate::remediation::{ApplicationType, Remediation};
-use crate::schema;
+use crate::remediation::{
+    ApplicationType, Remediation, UnknownApplicationType, UnknownRemediation,
+};
+
+// Model.
 
 /// The resource.
 #[derive(Debug)]
@@ -44,26 +51,35 @@ impl RemediationPermissionsResource {
 
 /// The resource's state.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[allow(missing_docs)]
 pub struct State {
+    /// `<service_principal_id>/<remediation>[/custom]`, the import ID.
     #[serde(default)]
     pub id: Value<String>,
+    /// appId of the Expel integration app or of the custom app.
     #[serde(default)]
     pub client_id: Value<String>,
+    /// `reset_credentials` or `remove_malicious_email`.
     #[serde(default)]
     pub remediation: Value<String>,
+    /// `expel` or `custom`.
     #[serde(default)]
     pub application_type: Value<String>,
+    /// Object id of the app's service principal.
     #[serde(default)]
     pub service_principal_id: Value<String>,
+    /// Object id of the API's service principal (Microsoft Graph, Exchange Online).
     #[serde(default)]
     pub resource_service_principal_id: Value<String>,
+    /// The permission granted, e.g. `User.ReadWrite.All`.
     #[serde(default)]
     pub permission: Value<String>,
+    /// The app role granted.
     #[serde(default)]
     pub app_role_id: Value<String>,
+    /// The grant (admin consent).
     #[serde(default)]
     pub app_role_assignment_id: Value<String>,
+    /// The directory role the remediation also needs.
     #[serde(default)]
     pub required_directory_role: Value<String>,
     /// Operation timeouts.
@@ -71,8 +87,77 @@ pub struct State {
     pub timeouts: Value<Timeouts>,
 }
 
-/// The resource's type name, for messages.
-const RESOURCE: &str = "expel_remediation_permissions";
+/// The API permission `app_role_id` of the remediation's API.
+fn permission(remediation: Remediation, app_role_id: &str) -> Permission {
+    Permission {
+        resource_app_id: remediation.resource_app_id().to_owned(),
+        app_role_id: app_role_id.to_owned(),
+    }
+}
+
+/// Everything a grant needs, resolved from the tenant.
+struct Resolved {
+    client: ServicePrincipal,
+    resource: ServicePrincipal,
+    app_role_id: String,
+}
+
+/// The application type of a state (`expel` when not set).
+fn application_type(state: &State) -> ApplicationType {
+    state
+        .application_type
+        .as_ref_option()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(ApplicationType::Expel)
+}
+
+/// Fills the attributes that follow from the catalog and the resolved objects.
+fn complete(
+    state: &mut State,
+    remediation: Remediation,
+    kind: ApplicationType,
+    resolved: Option<&Resolved>,
+) {
+    state.application_type = Value::Value(kind.as_str().to_owned());
+    state.permission = Value::Value(remediation.permission().to_owned());
+    state.required_directory_role = Value::Value(remediation.directory_role().to_owned());
+    if let Some(resolved) = resolved {
+        state.service_principal_id = Value::Value(resolved.client.id.clone());
+        state.resource_service_principal_id = Value::Value(resolved.resource.id.clone());
+        state.app_role_id = Value::Value(resolved.app_role_id.clone());
+        state.id = Value::Value(
+            ImportId {
+                service_principal_id: resolved.client.id.clone(),
+                remediation,
+                application_type: kind,
+            }
+            .to_string(),
+        );
+    }
+}
+
+// Schema.
+
+/// The resource's schema.
+fn schema() -> Schema {
+    schema::resource(
+        "Grants the API permission one Expel auto remediation needs, with admin consent.",
+        [
+            ("id", schema::computed_string("`<service_principal_id>/<remediation>[/custom]`, the import ID.")),
+            ("client_id", schema::required_string("Application (client) id of the Expel integration app or of your custom app. Changing it forces replacement.")),
+            ("remediation", schema::required_string(&format!("`reset_credentials` or `remove_malicious_email`. Changing it forces replacement. Limits: Reset Credentials — {} Remove Malicious Email — {}", Remediation::ResetCredentials.limits(), Remediation::RemoveMaliciousEmail.limits()))),
+            ("application_type", schema::optional_computed_string("`expel` (default): grant admin consent to Expel's integration app. `custom`: also declare the permission in your app registration's API permissions. Changing it forces replacement.")),
+            ("service_principal_id", schema::computed_string("Object id of the app's service principal.")),
+            ("resource_service_principal_id", schema::computed_string("Object id of Microsoft Graph's or Exchange Online's service principal in the tenant.")),
+            ("permission", schema::computed_string("`User.ReadWrite.All` or `Exchange.ManageAsApp`.")),
+            ("app_role_id", schema::computed_string("Id of the app role granted.")),
+            ("app_role_assignment_id", schema::computed_string("Id of the grant (admin consent).")),
+            ("required_directory_role", schema::computed_string("`User Administrator` or `Security Reader`: the role to give the app with `expel_role_assignment`.")),
+        ],
+    )
+}
+
+// Import ID.
 
 /// Import ID: `<service_principal_id>/<remediation>`, with `/custom` appended for custom apps.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -87,25 +172,51 @@ pub struct ImportId {
 
 const IMPORT_FORM: &str = "<service_principal_id>/<remediation>[/custom], e.g. 3f2a…/reset_credentials or 3f2a…/remove_malicious_email/custom";
 
+/// An import ID not of the form `<service_principal_id>/<remediation>[/custom]`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ImportIdError {
+    /// Not two or three parts, or a third part other than `custom`.
+    #[error("{0:?} is not an expel_remediation_permissions import ID; expected {IMPORT_FORM}")]
+    Form(String),
+    /// The first part is not a GUID.
+    #[error("{part:?} in import ID {id:?} is not a service principal object id (a GUID); expected {IMPORT_FORM}")]
+    ServicePrincipal {
+        /// The part.
+        part: String,
+        /// The whole import ID.
+        id: String,
+    },
+    /// The second part is not a remediation.
+    #[error("{source} (import ID {id:?}; expected {IMPORT_FORM})")]
+    Remediation {
+        /// Why.
+        source: UnknownRemediation,
+        /// The whole import ID.
+        id: String,
+    },
+}
+
 impl FromStr for ImportId {
-    type Err = String;
+    type Err = ImportIdError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let parts: Vec<&str> = s.trim().split('/').collect();
         let (sp, remediation, application_type) = match parts.as_slice() {
             [sp, remediation] => (sp, remediation, ApplicationType::Expel),
             [sp, remediation, "custom"] => (sp, remediation, ApplicationType::Custom),
-            _ => {
-                return Err(format!(
-                "{s:?} is not an expel_remediation_permissions import ID; expected {IMPORT_FORM}"
-            ))
-            }
+            _ => return Err(ImportIdError::Form(s.to_owned())),
         };
-        let sp = uuid::Uuid::parse_str(sp)
-            .map_err(|_| format!("{sp:?} in import ID {s:?} is not a service principal object id (a GUID); expected {IMPORT_FORM}"))?;
-        let remediation = remediation
-            .parse::<Remediation>()
-            .map_err(|err| format!("{err} (import ID {s:?}; expected {IMPORT_FORM})"))?;
+        let sp = uuid::Uuid::parse_str(sp).map_err(|_| ImportIdError::ServicePrincipal {
+            part: (*sp).to_owned(),
+            id: s.to_owned(),
+        })?;
+        let remediation =
+            remediation
+                .parse::<Remediation>()
+                .map_err(|source| ImportIdError::Remediation {
+                    source,
+                    id: s.to_owned(),
+                })?;
         Ok(ImportId {
             service_principal_id: sp.hyphenated().to_string(),
             remediation,
@@ -124,6 +235,9 @@ impl fmt::Display for ImportId {
     }
 }
 
+// Validate.
+
+/// Checks the configuration without Graph.
 fn validate(state: &State, diags: &mut Diagnostics) {
     timeouts::validate(&state.timeouts, diags);
     if let Value::Value(client_id) = &state.client_id {
@@ -139,36 +253,24 @@ fn validate(state: &State, diags: &mut Diagnostics) {
         if let Err(err) = remediation.parse::<Remediation>() {
             diags.error(
                 "Unknown remediation",
-                err,
+                err.to_string(),
                 AttributePath::new("remediation"),
             );
         }
     }
     if let Value::Value(kind) = &state.application_type {
         if let Err(err) = kind.parse::<ApplicationType>() {
+            let err: UnknownApplicationType = err;
             diags.error(
                 "Unknown application_type",
-                err,
+                err.to_string(),
                 AttributePath::new("application_type"),
             );
         }
     }
 }
 
-/// Everything a grant needs, resolved from the tenant.
-struct Resolved {
-    client: ServicePrincipal,
-    resource: ServicePrincipal,
-    app_role_id: String,
-}
-
-fn application_type(state: &State) -> ApplicationType {
-    state
-        .application_type
-        .as_ref_option()
-        .and_then(|t| t.parse().ok())
-        .unwrap_or(ApplicationType::Expel)
-}
+// Plan.
 
 impl RemediationPermissionsResource {
     /// Looks up the resource API's service principal and the app role for `remediation`.
@@ -281,6 +383,7 @@ impl RemediationPermissionsResource {
         }
     }
 
+    /// Looks up the API, its app role and the app's service principal.
     async fn resolve(
         &self,
         graph: &GraphClient,
@@ -299,9 +402,184 @@ impl RemediationPermissionsResource {
         })
     }
 
-    /// Adds (or removes) this permission in the custom app's `requiredResourceAccess`:
-    /// serialised per application, on what Graph holds now (another writer's edits survive),
-    /// with this process's own recent edits applied again in case the read was stale.
+    /// Plans a grant: the catalog's attributes, and the objects looked up so a wrong
+    /// client_id fails before any write.
+    async fn plan_create(
+        &self,
+        diags: &mut Diagnostics,
+        mut planned: State,
+    ) -> Option<(State, Private)> {
+        planned.id = Value::Unknown;
+        planned.service_principal_id = Value::Unknown;
+        planned.resource_service_principal_id = Value::Unknown;
+        planned.app_role_id = Value::Unknown;
+        planned.app_role_assignment_id = Value::Unknown;
+        let kind = match &planned.application_type {
+            Value::Unknown => {
+                planned.permission = Value::Unknown;
+                planned.required_directory_role = Value::Unknown;
+                return Some((planned, None));
+            }
+            _ => application_type(&planned),
+        };
+        if !matches!(planned.remediation, Value::Value(_)) {
+            planned.application_type = Value::Value(kind.as_str().to_owned());
+            planned.permission = Value::Unknown;
+            planned.required_directory_role = Value::Unknown;
+            return Some((planned, None));
+        }
+        let remediation: Remediation = parsed(&planned.remediation, "remediation", diags)?;
+        // Only a create plans this: the limits show once, when the permission is first granted.
+        diags.warning(
+            format!("Limits of the {remediation} auto remediation"),
+            remediation.limits(),
+            AttributePath::new("remediation"),
+        );
+        let resolved = match planned.client_id.as_ref_option() {
+            Some(client_id) => {
+                let graph = self.data.graph(diags)?;
+                let client_id = client_id.clone();
+                let wait = PLAN_REFERENCE_WAIT;
+                let resolved = self
+                    .resolve(graph, &client_id, remediation, kind, wait, diags)
+                    .await?;
+                if kind == ApplicationType::Custom {
+                    match self
+                        .data
+                        .lookups()
+                        .application(graph, &client_id, wait)
+                        .await
+                    {
+                        Ok(Some(_)) => {}
+                        Ok(None) => {
+                            report_declare_error(
+                                diags,
+                                DeclarationError::NoRegistration,
+                                &client_id,
+                                "declaring",
+                            );
+                            return None;
+                        }
+                        Err(err) => {
+                            graph_error(
+                                diags,
+                                &format!("reading app registration {client_id}"),
+                                &err,
+                                Some("client_id"),
+                            );
+                            return None;
+                        }
+                    }
+                }
+                Some(resolved)
+            }
+            None => None,
+        };
+        complete(&mut planned, remediation, kind, resolved.as_ref());
+        planned.app_role_assignment_id = Value::Unknown;
+        Some((planned, None))
+    }
+}
+
+impl RemediationPermissionsResource {
+    /// Plans a change: every argument forces replacement (letter case aside).
+    fn plan_update(
+        prior: State,
+        mut planned: State,
+        prior_private: Private,
+    ) -> (State, Private, Vec<AttributePath>) {
+        if planned.application_type.is_null() {
+            planned.application_type = Value::Value(ApplicationType::Expel.as_str().to_owned());
+        }
+        let mut replace = Vec::new();
+        for (name, new, old) in [
+            ("client_id", &planned.client_id, &prior.client_id),
+            ("remediation", &planned.remediation, &prior.remediation),
+            (
+                "application_type",
+                &planned.application_type,
+                &prior.application_type,
+            ),
+        ] {
+            let same = match (new, old) {
+                (Value::Value(a), Value::Value(b)) => a.eq_ignore_ascii_case(b),
+                (a, b) => a == b,
+            };
+            if !same {
+                replace.push(AttributePath::new(name));
+            }
+        }
+        if replace.is_empty() {
+            // Same object: keep the user's spelling of the client id and the configured
+            // timeouts; nothing else changes.
+            let (client_id, timeouts) = (planned.client_id.clone(), planned.timeouts.clone());
+            planned = State {
+                client_id,
+                timeouts,
+                ..prior
+            };
+        } else {
+            planned.id = Value::Unknown;
+            planned.service_principal_id = Value::Unknown;
+            planned.resource_service_principal_id = Value::Unknown;
+            planned.app_role_id = Value::Unknown;
+            planned.app_role_assignment_id = Value::Unknown;
+            planned.permission = Value::Unknown;
+            planned.required_directory_role = Value::Unknown;
+        }
+        (planned, prior_private, replace)
+    }
+}
+
+// Create.
+
+impl RemediationPermissionsResource {
+    /// Declares (custom apps) and grants the permission, adopting an existing grant.
+    async fn create(&self, diags: &mut Diagnostics, planned: State) -> Option<(State, Private)> {
+        let graph = self.data.graph(diags)?;
+        let client_id = known(&planned.client_id, "client_id", diags)?.clone();
+        let remediation: Remediation = parsed(&planned.remediation, "remediation", diags)?;
+        let kind = application_type(&planned);
+        let resolved = self
+            .resolve(graph, &client_id, remediation, kind, REFERENCE_WAIT, diags)
+            .await?;
+        if kind == ApplicationType::Custom {
+            if let Err(err) = self
+                .edit_declaration(graph, &client_id, remediation, &resolved.app_role_id, true)
+                .await
+            {
+                report_declare_error(diags, err, &client_id, "declaring");
+                return None;
+            }
+        }
+        match Self::grant(graph, &resolved).await {
+            Ok(grant) => {
+                let mut state = planned;
+                complete(&mut state, remediation, kind, Some(&resolved));
+                state.app_role_assignment_id = Value::Value(grant.id);
+                Some((state, written_now()))
+            }
+            Err(err) => {
+                let note = if kind == ApplicationType::Custom {
+                    " The permission is declared in the app registration; the next apply grants consent and keeps that declaration."
+                } else {
+                    ""
+                };
+                graph_error(
+                    diags,
+                    &format!(
+                        "granting {} to client_id {client_id}{note}",
+                        remediation.permission()
+                    ),
+                    &err,
+                    None,
+                );
+                None
+            }
+        }
+    }
+
+    /// Declares (or removes) this permission in the custom app's registration.
     async fn edit_declaration(
         &self,
         graph: &GraphClient,
@@ -309,10 +587,10 @@ impl RemediationPermissionsResource {
         remediation: Remediation,
         app_role_id: &str,
         declare: bool,
-    ) -> Result<(), DeclareError> {
+    ) -> Result<(), DeclarationError> {
         // Declaring follows a registration made moments ago; removing never waits for one.
         let wait = if declare {
-            consistency::REFERENCE_WAIT
+            REFERENCE_WAIT
         } else {
             Duration::ZERO
         };
@@ -320,40 +598,15 @@ impl RemediationPermissionsResource {
             .data
             .lookups()
             .application(graph, client_id, wait)
+            .await?
+            .ok_or(DeclarationError::NoRegistration)?;
+        graph
+            .edit_declaration(
+                &registration,
+                &permission(remediation, app_role_id),
+                declare,
+            )
             .await
-            .map_err(DeclareError::Graph)?
-            .ok_or(DeclareError::NoRegistration)?;
-        let lock = self.data.application_lock(client_id);
-        deadline::waiting_for(|| {
-            format!("another edit of app registration {client_id} in this run to finish (edits of one registration take turns)")
-        });
-        let mut own = lock.lock().await;
-        let current = graph
-            .get_application(&registration.id)
-            .await
-            .map_err(DeclareError::Graph)?
-            .ok_or(DeclareError::NoRegistration)?
-            .required_resource_access;
-        own.0
-            .retain(|edit| edit.at.elapsed() < consistency::WRITE_WINDOW);
-        let edit = OwnEdit {
-            at: Instant::now(),
-            resource_app_id: remediation.resource_app_id().to_owned(),
-            app_role_id: app_role_id.to_owned(),
-            declared: declare,
-        };
-        let mut entries = current.clone();
-        for earlier in own.0.iter().chain(std::iter::once(&edit)) {
-            apply_edit(&mut entries, earlier);
-        }
-        if entries != current {
-            graph
-                .set_required_resource_access(&registration.id, &entries)
-                .await
-                .map_err(DeclareError::Graph)?;
-        }
-        own.0.push(edit);
-        Ok(())
     }
 
     /// Grants the app role, adopting an existing identical grant.
@@ -371,16 +624,15 @@ impl RemediationPermissionsResource {
         {
             Ok(grant) => Ok(grant),
             Err(err) if err.is_already_exists() => {
-                let found = find_through_lag(&written_now(), || {
-                    Self::find_grant(
-                        graph,
+                let found = graph
+                    .find_app_role_assignment(
                         &resolved.client.id,
                         &resolved.resource.id,
                         &resolved.app_role_id,
                         None,
+                        Consistency::after_write(Some(SystemTime::now())),
                     )
-                })
-                .await;
+                    .await;
                 match found {
                     Ok(Some(existing)) => {
                         tracing::info!(id = %existing.id, "adopting an existing admin consent");
@@ -392,9 +644,31 @@ impl RemediationPermissionsResource {
             Err(err) => Err(err),
         }
     }
+}
 
-    /// Refreshes the grant and, for custom apps, the declaration (within the read timeout).
-    async fn read_now(
+/// Reports a failed edit of the app registration.
+fn report_declare_error(
+    diags: &mut Diagnostics,
+    err: DeclarationError,
+    client_id: &str,
+    verb: &str,
+) {
+    match err {
+        DeclarationError::NoRegistration => diags.error(
+            format!("No app registration with client_id {client_id} in this tenant"),
+            "application_type = \"custom\" edits the app registration's API permissions, so the registration must live in this tenant. For Expel's multi-tenant integration app, use application_type = \"expel\" (admin consent only).",
+            AttributePath::new("application_type"),
+        ),
+        DeclarationError::Graph(err) => graph_error(diags, &format!("{verb} the API permission in app registration {client_id}"), &err, None),
+    }
+}
+
+// Read.
+
+impl RemediationPermissionsResource {
+    /// Refreshes the grant and, for custom apps, the declaration; a null state when either
+    /// is gone, so plan grants or declares it again.
+    async fn read(
         &self,
         diags: &mut Diagnostics,
         mut state: State,
@@ -406,7 +680,10 @@ impl RemediationPermissionsResource {
         // After import only the service principal is known: find its client id.
         if state.client_id.is_null() {
             let sp_id = known(&state.service_principal_id, "service_principal_id", diags)?.clone();
-            match graph.get_service_principal(&sp_id).await {
+            match graph
+                .get_service_principal(&sp_id, Consistency::IMMEDIATE)
+                .await
+            {
                 Ok(Some(sp)) => state.client_id = Value::Value(sp.app_id),
                 Ok(None) => return Some((None, None)),
                 Err(err) => {
@@ -451,16 +728,15 @@ impl RemediationPermissionsResource {
             }
         };
         let assignment_id = state.app_role_assignment_id.as_ref_option().cloned();
-        let grant = find_through_lag(&private, || {
-            Self::find_grant(
-                graph,
+        let grant = graph
+            .find_app_role_assignment(
                 &resolved.client.id,
                 &resolved.resource.id,
                 &resolved.app_role_id,
                 assignment_id.as_deref(),
+                consistency(&private),
             )
-        })
-        .await;
+            .await;
         let grant = match grant {
             Ok(Some(grant)) => grant,
             // Consent revoked out of band: plan grants it again.
@@ -480,17 +756,10 @@ impl RemediationPermissionsResource {
         };
         if kind == ApplicationType::Custom {
             // Missing right after our own write may be a stale replica: wait within the window.
-            let declaration = find_through_lag(&private, || async {
-                let app = graph.find_application_by_app_id(&client_id).await?;
-                Ok(app.filter(|app| {
-                    declared(
-                        &app.required_resource_access,
-                        remediation.resource_app_id(),
-                        &resolved.app_role_id,
-                    )
-                }))
-            })
-            .await;
+            let permission = permission(remediation, &resolved.app_role_id);
+            let declaration = graph
+                .find_declaration(&client_id, &permission, consistency(&private))
+                .await;
             match declaration {
                 Ok(Some(_)) => {}
                 // Declaration removed out of band (or the registration gone): plan declares it again.
@@ -510,65 +779,16 @@ impl RemediationPermissionsResource {
         state.app_role_assignment_id = Value::Value(grant.id);
         Some((Some(state), private))
     }
+}
 
-    /// Declares (custom apps) and grants the permission, adopting an existing grant (within the create timeout).
-    async fn create_now(
-        &self,
-        diags: &mut Diagnostics,
-        planned: State,
-    ) -> Option<(Option<State>, Private)> {
-        let graph = self.data.graph(diags)?;
-        let client_id = known(&planned.client_id, "client_id", diags)?.clone();
-        let remediation: Remediation = parsed(&planned.remediation, "remediation", diags)?;
-        let kind = application_type(&planned);
-        let resolved = self
-            .resolve(
-                graph,
-                &client_id,
-                remediation,
-                kind,
-                consistency::REFERENCE_WAIT,
-                diags,
-            )
-            .await?;
-        if kind == ApplicationType::Custom {
-            if let Err(err) = self
-                .edit_declaration(graph, &client_id, remediation, &resolved.app_role_id, true)
-                .await
-            {
-                report_declare_error(diags, err, &client_id, "declaring");
-                return None;
-            }
-        }
-        match Self::grant(graph, &resolved).await {
-            Ok(grant) => {
-                let mut state = planned;
-                complete(&mut state, remediation, kind, Some(&resolved));
-                state.app_role_assignment_id = Value::Value(grant.id);
-                Some((Some(state), written_now()))
-            }
-            Err(err) => {
-                let note = if kind == ApplicationType::Custom {
-                    " The permission is declared in the app registration; the next apply grants consent and keeps that declaration."
-                } else {
-                    ""
-                };
-                graph_error(
-                    diags,
-                    &format!(
-                        "granting {} to client_id {client_id}{note}",
-                        remediation.permission()
-                    ),
-                    &err,
-                    None,
-                );
-                None
-            }
-        }
-    }
+// Update: every argument forces replacement, so nothing is sent.
 
-    /// Revokes the grant and removes this remediation's declaration (within the delete timeout).
-    async fn destroy_now(&self, diags: &mut Diagnostics, prior: State) -> Option<()> {
+// Delete.
+
+impl RemediationPermissionsResource {
+    /// Revokes the grant and removes this remediation's declaration; what is gone already
+    /// counts as removed.
+    async fn delete(&self, diags: &mut Diagnostics, prior: State) -> Option<()> {
         let graph = self.data.graph(diags)?;
         let remediation: Remediation = parsed(&prior.remediation, "remediation", diags)?;
         let client_id = known(&prior.client_id, "client_id", diags)?.clone();
@@ -595,7 +815,7 @@ impl RemediationPermissionsResource {
                 .edit_declaration(graph, &client_id, remediation, &app_role_id, false)
                 .await
             {
-                Ok(()) | Err(DeclareError::NoRegistration) => {}
+                Ok(()) | Err(DeclarationError::NoRegistration) => {}
                 Err(err) => {
                     report_declare_error(diags, err, &client_id, "removing");
                     return None;
@@ -604,427 +824,99 @@ impl RemediationPermissionsResource {
         }
         Some(())
     }
-
-    /// The grant of `app_role_id` (and with `id`, when known) held by `client_sp`, if any.
-    async fn find_grant(
-        graph: &GraphClient,
-        client_sp: &str,
-        resource_sp: &str,
-        app_role_id: &str,
-        id: Option<&str>,
-    ) -> Result<Option<AppRoleAssignment>, GraphError> {
-        let resource = uuid::Uuid::parse_str(resource_sp).map_err(|_| {
-            GraphError::Unexpected(format!(
-                "resource service principal id {resource_sp:?} is not a GUID"
-            ))
-        })?;
-        let grants = graph
-            .list_app_role_assignments(client_sp, Some(resource))
-            .await?;
-        Ok(grants.into_iter().find(|g| {
-            g.app_role_id.eq_ignore_ascii_case(app_role_id) && id.is_none_or(|id| g.id == id)
-        }))
-    }
 }
 
-enum DeclareError {
-    NoRegistration,
-    Graph(GraphError),
-}
-
-fn report_declare_error(diags: &mut Diagnostics, err: DeclareError, client_id: &str, verb: &str) {
-    match err {
-        DeclareError::NoRegistration => diags.error(
-            format!("No app registration with client_id {client_id} in this tenant"),
-            "application_type = \"custom\" edits the app registration's API permissions, so the registration must live in this tenant. For Expel's multi-tenant integration app, use application_type = \"expel\" (admin consent only).",
-            AttributePath::new("application_type"),
-        ),
-        DeclareError::Graph(err) => graph_error(diags, &format!("{verb} the API permission in app registration {client_id}"), &err, None),
-    }
-}
-
-/// Adds one application permission; returns whether the list changed.
-pub fn add_permission(
-    entries: &mut Vec<RequiredResourceAccess>,
-    resource_app_id: &str,
-    app_role_id: &str,
-) -> bool {
-    let access = ResourceAccess {
-        id: app_role_id.to_owned(),
-        kind: "Role".to_owned(),
-    };
-    match entries
-        .iter_mut()
-        .find(|e| e.resource_app_id.eq_ignore_ascii_case(resource_app_id))
-    {
-        Some(entry)
-            if entry
-                .resource_access
-                .iter()
-                .any(|a| a.id.eq_ignore_ascii_case(app_role_id) && a.kind == "Role") =>
-        {
-            false
-        }
-        Some(entry) => {
-            entry.resource_access.push(access);
-            true
-        }
-        None => {
-            entries.push(RequiredResourceAccess {
-                resource_app_id: resource_app_id.to_owned(),
-                resource_access: vec![access],
-            });
-            true
-        }
-    }
-}
-
-/// Removes one application permission, and its API's entry if nothing else is left in it;
-/// returns whether the list changed. Other permissions are never touched.
-pub fn remove_permission(
-    entries: &mut Vec<RequiredResourceAccess>,
-    resource_app_id: &str,
-    app_role_id: &str,
-) -> bool {
-    let mut changed = false;
-    for entry in entries
-        .iter_mut()
-        .filter(|e| e.resource_app_id.eq_ignore_ascii_case(resource_app_id))
-    {
-        let before = entry.resource_access.len();
-        entry
-            .resource_access
-            .retain(|a| !(a.id.eq_ignore_ascii_case(app_role_id) && a.kind == "Role"));
-        changed |= entry.resource_access.len() != before;
-    }
-    if changed {
-        entries.retain(|e| {
-            !(e.resource_app_id.eq_ignore_ascii_case(resource_app_id)
-                && e.resource_access.is_empty())
-        });
-    }
-    changed
-}
-
-/// Applies one declaration or removal; returns whether the list changed.
-fn apply_edit(entries: &mut Vec<RequiredResourceAccess>, edit: &OwnEdit) -> bool {
-    if edit.declared {
-        add_permission(entries, &edit.resource_app_id, &edit.app_role_id)
-    } else {
-        remove_permission(entries, &edit.resource_app_id, &edit.app_role_id)
-    }
-}
-
-fn declared(entries: &[RequiredResourceAccess], resource_app_id: &str, app_role_id: &str) -> bool {
-    entries.iter().any(|e| {
-        e.resource_app_id.eq_ignore_ascii_case(resource_app_id)
-            && e.resource_access
-                .iter()
-                .any(|a| a.id.eq_ignore_ascii_case(app_role_id) && a.kind == "Role")
-    })
-}
-
-/// Fills the attributes that follow from the catalog and the resolved objects.
-fn complete(
-    state: &mut State,
-    remediation: Remediation,
-    kind: ApplicationType,
-    resolved: Option<&Resolved>,
-) {
-    state.application_type = Value::Value(kind.as_str().to_owned());
-    state.permission = Value::Value(remediation.permission().to_owned());
-    state.required_directory_role = Value::Value(remediation.directory_role().to_owned());
-    if let Some(resolved) = resolved {
-        state.service_principal_id = Value::Value(resolved.client.id.clone());
-        state.resource_service_principal_id = Value::Value(resolved.resource.id.clone());
-        state.app_role_id = Value::Value(resolved.app_role_id.clone());
-        state.id = Value::Value(
-            ImportId {
-                service_principal_id: resolved.client.id.clone(),
-                remediation,
-                application_type: kind,
-            }
-            .to_string(),
-        );
-    }
-}
+// Trait glue.
 
 #[async_trait]
-impl Resource for RemediationPermissionsResource {
-    type State<'a> = Option<State>;
-    type PrivateState<'a> = Private;
-    type ProviderMetaState<'a> = ValueEmpty;
+impl ResourceType for RemediationPermissionsResource {
+    type Model = State;
+    type Private = Private;
 
-    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
-        let attributes: HashMap<_, _> = [
-            ("id", schema::computed_string("`<service_principal_id>/<remediation>[/custom]`, the import ID.")),
-            ("client_id", schema::required_string("Application (client) id of the Expel integration app or of your custom app. Changing it forces replacement.")),
-            ("remediation", schema::required_string(&format!("`reset_credentials` or `remove_malicious_email`. Changing it forces replacement. Limits: Reset Credentials — {} Remove Malicious Email — {}", Remediation::ResetCredentials.limits(), Remediation::RemoveMaliciousEmail.limits()))),
-            ("application_type", schema::optional_computed_string("`expel` (default): grant admin consent to Expel's integration app. `custom`: also declare the permission in your app registration's API permissions. Changing it forces replacement.")),
-            ("service_principal_id", schema::computed_string("Object id of the app's service principal.")),
-            ("resource_service_principal_id", schema::computed_string("Object id of Microsoft Graph's or Exchange Online's service principal in the tenant.")),
-            ("permission", schema::computed_string("`User.ReadWrite.All` or `Exchange.ManageAsApp`.")),
-            ("app_role_id", schema::computed_string("Id of the app role granted.")),
-            ("app_role_assignment_id", schema::computed_string("Id of the grant (admin consent).")),
-            ("required_directory_role", schema::computed_string("`User Administrator` or `Security Reader`: the role to give the app with `expel_role_assignment`.")),
-        ]
-        .into_iter()
-        .map(|(name, attribute)| (name.to_owned(), attribute))
-        .collect();
-        Some(Schema {
-            version: 0,
-            block: Block {
-                version: 0,
-                attributes,
-                blocks: [(timeouts::BLOCK.to_owned(), timeouts::block())].into(),
-                description: Description::markdown("Grants the API permission one Expel auto remediation needs, with admin consent."),
+    const NAME: &'static str = "expel_remediation_permissions";
+
+    fn schema(&self) -> Schema {
+        schema()
+    }
+
+    fn timeouts(model: &State) -> &Value<Timeouts> {
+        &model.timeouts
+    }
+
+    async fn import(&self, diags: &mut Diagnostics, id: &str) -> Option<State> {
+        match id.parse::<ImportId>() {
+            Ok(id) => Some(State {
+                service_principal_id: Value::Value(id.service_principal_id),
+                remediation: Value::Value(id.remediation.as_str().to_owned()),
+                application_type: Value::Value(id.application_type.as_str().to_owned()),
                 ..Default::default()
-            },
-        })
-    }
-
-    async fn validate<'a>(&self, diags: &mut Diagnostics, config: Option<State>) -> Option<()> {
-        validate(&present(config, diags)?, diags);
-        Some(())
-    }
-
-    async fn read<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        state: Option<State>,
-        private: Private,
-        _meta: ValueEmpty,
-    ) -> Option<(Option<State>, Private)> {
-        let state = present(state, diags)?;
-        let limit = timeouts::limit(&state.timeouts, Operation::Read, diags)?;
-        timeouts::run(
-            RESOURCE,
-            Operation::Read,
-            limit,
-            self.read_now(diags, state, private),
-        )
-        .await
-        .unwrap_or_else(|timed_out| timed_out.report(diags))
-    }
-
-    async fn plan_create<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        proposed: Option<State>,
-        _config: Option<State>,
-        _meta: ValueEmpty,
-    ) -> Option<(Option<State>, Private)> {
-        let mut planned = present(proposed, diags)?;
-        planned.id = Value::Unknown;
-        planned.service_principal_id = Value::Unknown;
-        planned.resource_service_principal_id = Value::Unknown;
-        planned.app_role_id = Value::Unknown;
-        planned.app_role_assignment_id = Value::Unknown;
-        let kind = match &planned.application_type {
-            Value::Unknown => {
-                planned.permission = Value::Unknown;
-                planned.required_directory_role = Value::Unknown;
-                return Some((Some(planned), None));
-            }
-            _ => application_type(&planned),
-        };
-        if !matches!(planned.remediation, Value::Value(_)) {
-            planned.application_type = Value::Value(kind.as_str().to_owned());
-            planned.permission = Value::Unknown;
-            planned.required_directory_role = Value::Unknown;
-            return Some((Some(planned), None));
-        }
-        let remediation: Remediation = parsed(&planned.remediation, "remediation", diags)?;
-        // Only a create plans this: the limits show once, when the permission is first granted.
-        diags.warning(
-            format!("Limits of the {remediation} auto remediation"),
-            remediation.limits(),
-            AttributePath::new("remediation"),
-        );
-        let resolved = match planned.client_id.as_ref_option() {
-            Some(client_id) => {
-                let graph = self.data.graph(diags)?;
-                let client_id = client_id.clone();
-                let wait = consistency::PLAN_REFERENCE_WAIT;
-                let resolved = self
-                    .resolve(graph, &client_id, remediation, kind, wait, diags)
-                    .await?;
-                if kind == ApplicationType::Custom {
-                    match self
-                        .data
-                        .lookups()
-                        .application(graph, &client_id, wait)
-                        .await
-                    {
-                        Ok(Some(_)) => {}
-                        Ok(None) => {
-                            report_declare_error(
-                                diags,
-                                DeclareError::NoRegistration,
-                                &client_id,
-                                "declaring",
-                            );
-                            return None;
-                        }
-                        Err(err) => {
-                            graph_error(
-                                diags,
-                                &format!("reading app registration {client_id}"),
-                                &err,
-                                Some("client_id"),
-                            );
-                            return None;
-                        }
-                    }
-                }
-                Some(resolved)
-            }
-            None => None,
-        };
-        complete(&mut planned, remediation, kind, resolved.as_ref());
-        planned.app_role_assignment_id = Value::Unknown;
-        Some((Some(planned), None))
-    }
-
-    async fn plan_update<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        prior: Option<State>,
-        proposed: Option<State>,
-        _config: Option<State>,
-        prior_private: Private,
-        _meta: ValueEmpty,
-    ) -> Option<(Option<State>, Private, Vec<AttributePath>)> {
-        let prior = present(prior, diags)?;
-        let mut planned = present(proposed, diags)?;
-        if planned.application_type.is_null() {
-            planned.application_type = Value::Value(ApplicationType::Expel.as_str().to_owned());
-        }
-        let mut replace = Vec::new();
-        for (name, new, old) in [
-            ("client_id", &planned.client_id, &prior.client_id),
-            ("remediation", &planned.remediation, &prior.remediation),
-            (
-                "application_type",
-                &planned.application_type,
-                &prior.application_type,
-            ),
-        ] {
-            let same = match (new, old) {
-                (Value::Value(a), Value::Value(b)) => a.eq_ignore_ascii_case(b),
-                (a, b) => a == b,
-            };
-            if !same {
-                replace.push(AttributePath::new(name));
+            }),
+            Err(err) => {
+                diags.root_error(
+                    "Invalid import ID for expel_remediation_permissions",
+                    err.to_string(),
+                );
+                None
             }
         }
-        if replace.is_empty() {
-            // Same object: keep the user's spelling of the client id and the configured
-            // timeouts; nothing else changes.
-            let (client_id, timeouts) = (planned.client_id.clone(), planned.timeouts.clone());
-            planned = State {
-                client_id,
-                timeouts,
-                ..prior
-            };
-        } else {
-            planned.id = Value::Unknown;
-            planned.service_principal_id = Value::Unknown;
-            planned.resource_service_principal_id = Value::Unknown;
-            planned.app_role_id = Value::Unknown;
-            planned.app_role_assignment_id = Value::Unknown;
-            planned.permission = Value::Unknown;
-            planned.required_directory_role = Value::Unknown;
-        }
-        Some((Some(planned), prior_private, replace))
     }
 
-    async fn plan_destroy<'a>(
+    fn validate(&self, diags: &mut Diagnostics, config: &State) {
+        validate(config, diags);
+    }
+
+    async fn plan_create(
+        &self,
+        diags: &mut Diagnostics,
+        proposed: State,
+        _config: State,
+    ) -> Option<(State, Private)> {
+        self.plan_create(diags, proposed).await
+    }
+
+    async fn plan_update(
         &self,
         _diags: &mut Diagnostics,
-        _prior: Option<State>,
-        prior_private: Private,
-        _meta: ValueEmpty,
-    ) -> Option<Private> {
-        Some(prior_private)
+        prior: State,
+        proposed: State,
+        _config: State,
+        private: Private,
+    ) -> Option<(State, Private, Vec<AttributePath>)> {
+        Some(Self::plan_update(prior, proposed, private))
     }
 
-    async fn create<'a>(
+    async fn create(
         &self,
         diags: &mut Diagnostics,
-        planned: Option<State>,
-        _config: Option<State>,
+        planned: State,
         _private: Private,
-        _meta: ValueEmpty,
-    ) -> Option<(Option<State>, Private)> {
-        let planned = present(planned, diags)?;
-        let limit = timeouts::limit(&planned.timeouts, Operation::Create, diags)?;
-        timeouts::run(
-            RESOURCE,
-            Operation::Create,
-            limit,
-            self.create_now(diags, planned),
-        )
-        .await
-        .unwrap_or_else(|timed_out| timed_out.report(diags))
+    ) -> Option<(State, Private)> {
+        self.create(diags, planned).await
     }
 
-    async fn update<'a>(
+    async fn read(
+        &self,
+        diags: &mut Diagnostics,
+        state: State,
+        private: Private,
+    ) -> Option<(Option<State>, Private)> {
+        self.read(diags, state, private).await
+    }
+
+    async fn update(
         &self,
         _diags: &mut Diagnostics,
-        _prior: Option<State>,
-        planned: Option<State>,
-        _config: Option<State>,
+        _prior: State,
+        planned: State,
         private: Private,
-        _meta: ValueEmpty,
-    ) -> Option<(Option<State>, Private)> {
+    ) -> Option<(State, Private)> {
         // Every argument forces replacement; only the client id's letter case or the
         // timeouts can change here, and neither is sent to Graph.
         Some((planned, private))
     }
 
-    async fn destroy<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        prior: Option<State>,
-        _private: Private,
-        _meta: ValueEmpty,
-    ) -> Option<()> {
-        let prior = present(prior, diags)?;
-        let limit = timeouts::limit(&prior.timeouts, Operation::Delete, diags)?;
-        timeouts::run(
-            RESOURCE,
-            Operation::Delete,
-            limit,
-            self.destroy_now(diags, prior),
-        )
-        .await
-        .unwrap_or_else(|timed_out| timed_out.report(diags))
-    }
-
-    async fn import<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        id: String,
-    ) -> Option<(Option<State>, Private)> {
-        match id.parse::<ImportId>() {
-            Ok(id) => Some((
-                Some(State {
-                    service_principal_id: Value::Value(id.service_principal_id),
-                    remediation: Value::Value(id.remediation.as_str().to_owned()),
-                    application_type: Value::Value(id.application_type.as_str().to_owned()),
-                    ..Default::default()
-                }),
-                None,
-            )),
-            Err(message) => {
-                diags.root_error(
-                    "Invalid import ID for expel_remediation_permissions",
-                    message,
-                );
-                None
-            }
-        }
+    async fn delete(&self, diags: &mut Diagnostics, prior: State, _private: Private) -> Option<()> {
+        self.delete(diags, prior).await
     }
 }
 
@@ -1033,7 +925,6 @@ mod tests {
     use super::*;
 
     const SP: &str = "3f2a6b1c-0d4e-4f5a-9b8c-7d6e5f4a3b2c";
-    const GRAPH: &str = "00000003-0000-0000-c000-000000000000";
 
     #[test]
     fn import_id_round_trips_for_both_app_kinds() {
@@ -1055,70 +946,12 @@ mod tests {
             &format!("{SP}/reset_credentials/expel"),
             SP,
         ] {
-            let err = bad.parse::<ImportId>().unwrap_err();
+            let err = bad.parse::<ImportId>().unwrap_err().to_string();
             assert!(
                 err.contains("<service_principal_id>/<remediation>[/custom]"),
                 "{bad}: {err}"
             );
         }
-    }
-
-    fn entry(app: &str, ids: &[&str]) -> RequiredResourceAccess {
-        RequiredResourceAccess {
-            resource_app_id: app.into(),
-            resource_access: ids
-                .iter()
-                .map(|id| ResourceAccess {
-                    id: id.to_string(),
-                    kind: "Role".into(),
-                })
-                .collect(),
-        }
-    }
-
-    #[test]
-    fn adding_keeps_other_permissions_of_the_same_api() {
-        let mut entries = vec![entry(GRAPH, &["other-role"])];
-        assert!(add_permission(&mut entries, GRAPH, "741f"));
-        assert_eq!(entries, vec![entry(GRAPH, &["other-role", "741f"])]);
-    }
-
-    #[test]
-    fn adding_twice_changes_nothing() {
-        let mut entries = vec![entry(GRAPH, &["741f"])];
-        assert!(!add_permission(&mut entries, GRAPH, "741F"));
-    }
-
-    #[test]
-    fn removing_leaves_other_entries_alone() {
-        let mut entries = vec![
-            entry(GRAPH, &["other-role", "741f"]),
-            entry("exchange", &["dc50"]),
-        ];
-        assert!(remove_permission(&mut entries, GRAPH, "741f"));
-        assert_eq!(
-            entries,
-            vec![entry(GRAPH, &["other-role"]), entry("exchange", &["dc50"])]
-        );
-    }
-
-    #[test]
-    fn removing_the_last_permission_drops_the_api_entry() {
-        let mut entries = vec![entry(GRAPH, &["741f"]), entry("exchange", &["dc50"])];
-        assert!(remove_permission(&mut entries, GRAPH, "741f"));
-        assert_eq!(entries, vec![entry("exchange", &["dc50"])]);
-    }
-
-    #[test]
-    fn delegated_scopes_with_the_same_id_are_not_removed() {
-        let mut entries = vec![RequiredResourceAccess {
-            resource_app_id: GRAPH.into(),
-            resource_access: vec![ResourceAccess {
-                id: "741f".into(),
-                kind: "Scope".into(),
-            }],
-        }];
-        assert!(!remove_permission(&mut entries, GRAPH, "741f"));
     }
 
     #[test]

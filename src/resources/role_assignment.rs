@@ -7,23 +7,28 @@
 //! in the other. Both are optional + computed, so after an import, which records both, the plan
 //! is empty whichever form the configuration uses, and naming the same role in the other form
 //! is never a replacement.
+//!
+//! The file reads in the house order (see CONTRIBUTING.md): model, schema, import ID,
+//! validate, plan, create, read, update, delete, then the trait glue.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
-use tf_provider::schema::{Block, Description, Schema};
-use tf_provider::value::{self, Value, ValueEmpty};
-use tf_provider::{AttributePath, Diagnostics, Resource};
+use tf_provider::schema::Schema;
+use tf_provider::value::{self, Value};
+use tf_provider::{AttributePath, Diagnostics};
 
-use super::timeouts::{self, Operation, Timeouts};
-use super::{find_through_lag, known, present, read_through_lag, written_now, Private};
-use crate::graph::{consistency, GraphClient, GraphError, RoleAssignment, RoleDefinition};
-use crate::provider::diagnostics::graph_error;
-use crate::provider::ProviderData;
-use crate::schema;
+use crate::framework::diagnostics::graph_error;
+use crate::framework::private::{consistency, written_now, Private};
+use crate::framework::resource::ResourceType;
+use crate::framework::timeouts::{self, Timeouts};
+use crate::framework::{known, schema, ProviderData};
+use crate::graph::consistency::PLAN_REFERENCE_WAIT;
+use crate::graph::{GraphClient, RoleAssignment, RoleDefinition};
+
+// Model.
 
 /// The resource.
 #[derive(Debug)]
@@ -61,9 +66,6 @@ pub struct State {
     pub timeouts: Value<Timeouts>,
 }
 
-/// The resource's type name, for messages.
-const RESOURCE: &str = "expel_role_assignment";
-
 /// The default scope: the whole directory.
 const DIRECTORY_SCOPE: &str = "/";
 
@@ -76,6 +78,54 @@ const ROLE_DEFINITION_ID: &str = "role_definition_id";
 /// A template id to show in messages: User Administrator's.
 const EXAMPLE_TEMPLATE_ID: &str = "fe930be7-5e62-47db-91af-98c3a49a38b1";
 
+/// The state of an assignment as Graph returned it, with the role attributes given.
+fn state_from(
+    assignment: RoleAssignment,
+    role: Value<String>,
+    role_definition_id: Value<String>,
+    timeouts: Value<Timeouts>,
+) -> State {
+    State {
+        timeouts,
+        id: Value::Value(assignment.id),
+        principal_id: Value::Value(assignment.principal_id),
+        role,
+        directory_scope_id: Value::Value(assignment.directory_scope_id),
+        role_definition_id,
+    }
+}
+
+/// The template id of a role definition (its id, for built-in roles).
+fn definition_id(definition: &RoleDefinition) -> String {
+    definition
+        .template_id
+        .clone()
+        .unwrap_or_else(|| definition.id.clone())
+}
+
+/// Whether two definitions are the same role.
+fn same_definition(a: &RoleDefinition, b: &RoleDefinition) -> bool {
+    definition_id(a).eq_ignore_ascii_case(&definition_id(b))
+}
+
+// Schema.
+
+/// The resource's schema.
+fn schema() -> Schema {
+    schema::resource(
+        "Assigns a Microsoft Entra directory role to a service principal, e.g. User Administrator for Reset Credentials or Security Reader for Remove Malicious Email.",
+        [
+            ("id", schema::computed_string("The role assignment id.")),
+            ("principal_id", schema::required_string("Object id of the service principal to assign the role to. Changing it forces a new assignment.")),
+            (ROLE, schema::optional_computed_string("Directory role by display name, such as `User Administrator` or `Security Reader`. Set exactly one of `role` and `role_definition_id`; the provider fills in the other. Naming the same role in the other form is not a change; changing the role forces a new assignment.")),
+            ("directory_scope_id", schema::optional_computed_string("Scope of the assignment, `/` (the default) for the whole directory. Changing it forces a new assignment.")),
+            (ROLE_DEFINITION_ID, schema::optional_computed_string("Directory role by template id (a GUID), such as `fe930be7-5e62-47db-91af-98c3a49a38b1` for User Administrator. Set exactly one of `role` and `role_definition_id`; the provider fills in the other. Naming the same role in the other form is not a change; changing the role forces a new assignment.")),
+        ],
+    )
+}
+
+// Import ID.
+
 /// The import ID: a role assignment id, optionally in the azuread form
 /// `/roleManagement/directory/roleAssignments/<id>`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -84,7 +134,7 @@ pub struct ImportId(String);
 const AZUREAD_PREFIX: &str = "/roleManagement/directory/roleAssignments/";
 
 impl FromStr for ImportId {
-    type Err = String;
+    type Err = ImportIdError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let id = s.trim().strip_prefix(AZUREAD_PREFIX).unwrap_or(s.trim());
@@ -95,9 +145,7 @@ impl FromStr for ImportId {
         if valid {
             Ok(ImportId(id.to_owned()))
         } else {
-            Err(format!(
-                "{s:?} is not a role assignment id; expected the assignment's id (e.g. lAPpYvVpN0KRkAEhdxReEJC2sEy6R_hHrhBMTXRGfFs-1) or {AZUREAD_PREFIX}<id>"
-            ))
+            Err(ImportIdError(s.to_owned()))
         }
     }
 }
@@ -108,6 +156,14 @@ impl fmt::Display for ImportId {
     }
 }
 
+/// An import ID that is not a role assignment id.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a role assignment id; expected the assignment's id (e.g. lAPpYvVpN0KRkAEhdxReEJC2sEy6R_hHrhBMTXRGfFs-1) or {AZUREAD_PREFIX}<id>")]
+pub struct ImportIdError(String);
+
+// Validate.
+
+/// Checks the configuration without Graph.
 fn validate(state: &State, diags: &mut Diagnostics) {
     if let Value::Value(principal) = &state.principal_id {
         if uuid::Uuid::parse_str(principal).is_err() {
@@ -173,6 +229,7 @@ fn validate_role(state: &State, diags: &mut Diagnostics) {
 fn is_guid(text: &str) -> bool {
     uuid::Uuid::parse_str(text).is_ok()
 }
+// Plan.
 
 /// The role a configuration names, as far as plan can tell.
 enum ConfiguredRole {
@@ -223,7 +280,6 @@ fn configured_role_attributes(config: &State) -> Vec<AttributePath> {
     .map(|(name, _)| AttributePath::new(name))
     .collect()
 }
-
 impl RoleAssignmentResource {
     /// Looks up a role by display name or template id, reporting an unknown role on
     /// `attribute`.
@@ -305,27 +361,6 @@ impl RoleAssignmentResource {
         }
     }
 
-    /// The display name of the role with this template id, `Null` when it cannot be looked up
-    /// now (a later refresh tries again).
-    async fn display_name_of(&self, graph: &GraphClient, template_id: &str) -> Value<String> {
-        match self
-            .data
-            .lookups()
-            .role_definition(graph, template_id)
-            .await
-        {
-            Ok(Some(definition)) => Value::Value(definition.display_name),
-            Ok(None) => {
-                tracing::warn!(%template_id, "no role definition has this template id");
-                Value::Null
-            }
-            Err(err) => {
-                tracing::warn!(%template_id, error = %err, "could not look up the role's display name");
-                Value::Null
-            }
-        }
-    }
-
     /// Checks at plan time that the principal exists, so a typo fails before any write. Cached
     /// per principal once found, like the role lookups, so many assignments of one app cost
     /// one read; a principal made earlier in this apply is given time to replicate.
@@ -338,14 +373,14 @@ impl RoleAssignmentResource {
         match self
             .data
             .lookups()
-            .service_principal_by_id(graph, principal, consistency::PLAN_REFERENCE_WAIT)
+            .service_principal_by_id(graph, principal, PLAN_REFERENCE_WAIT)
             .await
         {
             Ok(Some(_)) => Some(()),
             Ok(None) => {
                 diags.error(
                     format!("No service principal with object id {principal}"),
-                    format!("principal_id must be the object id of the app's service principal (Enterprise applications > Object ID), not the application (client) id. (Waited {} s in case it was created moments ago.)", consistency::PLAN_REFERENCE_WAIT.as_secs()),
+                    format!("principal_id must be the object id of the app's service principal (Enterprise applications > Object ID), not the application (client) id. (Waited {} s in case it was created moments ago.)", PLAN_REFERENCE_WAIT.as_secs()),
                     AttributePath::new("principal_id"),
                 );
                 None
@@ -362,235 +397,14 @@ impl RoleAssignmentResource {
         }
     }
 
-    /// Refreshes an assignment (within the read timeout).
-    async fn read_now(
+    /// Plans a new assignment: the role looked up in the form not configured, and the
+    /// principal checked to exist, so a typo fails before any write.
+    async fn plan_create(
         &self,
         diags: &mut Diagnostics,
-        state: State,
-        private: Private,
-    ) -> Option<(Option<State>, Private)> {
-        let graph = self.data.graph(diags)?;
-        let id = known(&state.id, "id", diags)?.clone();
-        match read_through_lag(&private, || graph.get_role_assignment(&id)).await {
-            Ok(assignment) => {
-                let same_role = state
-                    .role_definition_id
-                    .as_ref_option()
-                    .is_some_and(|d| d.eq_ignore_ascii_case(&assignment.role_definition_id));
-                // An older version recorded a template id as `role`; show the name instead.
-                let named = state
-                    .role
-                    .as_ref_option()
-                    .is_some_and(|r| !is_guid(r.trim()));
-                let role = if same_role && named {
-                    state.role.clone()
-                } else {
-                    // Imported, or changed behind our back: look the name up.
-                    self.display_name_of(graph, &assignment.role_definition_id)
-                        .await
-                };
-                let role_definition_id = if same_role {
-                    state.role_definition_id.clone()
-                } else {
-                    Value::Value(assignment.role_definition_id.clone())
-                };
-                Some((
-                    Some(state_from(
-                        assignment,
-                        role,
-                        role_definition_id,
-                        state.timeouts,
-                    )),
-                    private,
-                ))
-            }
-            // Gone: a null state tells Terraform to plan its re-creation.
-            Err(err) if err.is_not_found() => Some((None, None)),
-            Err(err) => {
-                graph_error(diags, &format!("reading role assignment {id}"), &err, None);
-                None
-            }
-        }
-    }
-
-    /// Creates the assignment, adopting an identical one (within the create timeout).
-    async fn create_now(
-        &self,
-        diags: &mut Diagnostics,
-        planned: State,
-    ) -> Option<(Option<State>, Private)> {
-        let graph = self.data.graph(diags)?;
-        let principal = known(&planned.principal_id, "principal_id", diags)?.clone();
-        // Plan fills in both role attributes once the configured one is known.
-        let role = known(&planned.role, ROLE, diags)?.clone();
-        let definition = known(&planned.role_definition_id, ROLE_DEFINITION_ID, diags)?.clone();
-        let scope = planned
-            .directory_scope_id
-            .as_ref_option()
-            .cloned()
-            .unwrap_or_else(|| DIRECTORY_SCOPE.to_owned());
-        let created = match graph
-            .create_role_assignment(&definition, &principal, &scope)
-            .await
-        {
-            Ok(created) => Ok(created),
-            // Already there (made by hand, or by a retried request that had landed): adopt it.
-            // It may be too new to be listed yet (a retried POST whose first answer was lost):
-            // look for it as for a fresh write.
-            Err(err) if err.is_already_exists() => {
-                let found = find_through_lag(&written_now(), || {
-                    Self::find_existing(graph, &principal, &definition, &scope)
-                })
-                .await;
-                match found {
-                    Ok(Some(existing)) => {
-                        tracing::info!(id = %existing.id, "adopting an existing identical role assignment");
-                        Ok(existing)
-                    }
-                    Ok(None) => Err(err),
-                    Err(find_err) => Err(find_err),
-                }
-            }
-            Err(err) => Err(err),
-        };
-        match created {
-            // The role attributes as planned: the configured one must come back as written.
-            Ok(assignment) => Some((
-                Some(state_from(
-                    assignment,
-                    planned.role,
-                    planned.role_definition_id,
-                    planned.timeouts,
-                )),
-                written_now(),
-            )),
-            Err(err) => {
-                graph_error(
-                    diags,
-                    &format!("assigning {role:?} to service principal {principal}"),
-                    &err,
-                    None,
-                );
-                None
-            }
-        }
-    }
-
-    /// Removes the assignment (within the delete timeout).
-    async fn destroy_now(&self, diags: &mut Diagnostics, prior: State) -> Option<()> {
-        let graph = self.data.graph(diags)?;
-        let id = known(&prior.id, "id", diags)?;
-        if let Err(err) = graph.delete_role_assignment(id).await {
-            graph_error(diags, &format!("removing role assignment {id}"), &err, None);
-            return None;
-        }
-        Some(())
-    }
-
-    /// Finds an assignment identical to the one wanted (for adoption), if any.
-    async fn find_existing(
-        graph: &GraphClient,
-        principal: &str,
-        definition: &str,
-        scope: &str,
-    ) -> Result<Option<RoleAssignment>, GraphError> {
-        let assignments = graph.list_role_assignments_of(principal).await?;
-        Ok(assignments.into_iter().find(|a| {
-            a.role_definition_id.eq_ignore_ascii_case(definition) && a.directory_scope_id == scope
-        }))
-    }
-}
-
-fn state_from(
-    assignment: RoleAssignment,
-    role: Value<String>,
-    role_definition_id: Value<String>,
-    timeouts: Value<Timeouts>,
-) -> State {
-    State {
-        timeouts,
-        id: Value::Value(assignment.id),
-        principal_id: Value::Value(assignment.principal_id),
-        role,
-        directory_scope_id: Value::Value(assignment.directory_scope_id),
-        role_definition_id,
-    }
-}
-
-fn definition_id(definition: &RoleDefinition) -> String {
-    definition
-        .template_id
-        .clone()
-        .unwrap_or_else(|| definition.id.clone())
-}
-
-/// Whether two definitions are the same role.
-fn same_definition(a: &RoleDefinition, b: &RoleDefinition) -> bool {
-    definition_id(a).eq_ignore_ascii_case(&definition_id(b))
-}
-
-#[async_trait]
-impl Resource for RoleAssignmentResource {
-    type State<'a> = Option<State>;
-    type PrivateState<'a> = Private;
-    type ProviderMetaState<'a> = ValueEmpty;
-
-    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
-        let attributes: HashMap<_, _> = [
-            ("id", schema::computed_string("The role assignment id.")),
-            ("principal_id", schema::required_string("Object id of the service principal to assign the role to. Changing it forces a new assignment.")),
-            (ROLE, schema::optional_computed_string("Directory role by display name, such as `User Administrator` or `Security Reader`. Set exactly one of `role` and `role_definition_id`; the provider fills in the other. Naming the same role in the other form is not a change; changing the role forces a new assignment.")),
-            ("directory_scope_id", schema::optional_computed_string("Scope of the assignment, `/` (the default) for the whole directory. Changing it forces a new assignment.")),
-            (ROLE_DEFINITION_ID, schema::optional_computed_string("Directory role by template id (a GUID), such as `fe930be7-5e62-47db-91af-98c3a49a38b1` for User Administrator. Set exactly one of `role` and `role_definition_id`; the provider fills in the other. Naming the same role in the other form is not a change; changing the role forces a new assignment.")),
-        ]
-        .into_iter()
-        .map(|(name, attribute)| (name.to_owned(), attribute))
-        .collect();
-        Some(Schema {
-            version: 0,
-            block: Block {
-                version: 0,
-                attributes,
-                blocks: [(timeouts::BLOCK.to_owned(), timeouts::block())].into(),
-                description: Description::markdown("Assigns a Microsoft Entra directory role to a service principal, e.g. User Administrator for Reset Credentials or Security Reader for Remove Malicious Email."),
-                ..Default::default()
-            },
-        })
-    }
-
-    async fn validate<'a>(&self, diags: &mut Diagnostics, config: Option<State>) -> Option<()> {
-        validate(&present(config, diags)?, diags);
-        Some(())
-    }
-
-    async fn read<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        state: Option<State>,
-        private: Private,
-        _meta: ValueEmpty,
-    ) -> Option<(Option<State>, Private)> {
-        let state = present(state, diags)?;
-        let limit = timeouts::limit(&state.timeouts, Operation::Read, diags)?;
-        timeouts::run(
-            RESOURCE,
-            Operation::Read,
-            limit,
-            self.read_now(diags, state, private),
-        )
-        .await
-        .unwrap_or_else(|timed_out| timed_out.report(diags))
-    }
-
-    async fn plan_create<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        proposed: Option<State>,
-        config: Option<State>,
-        _meta: ValueEmpty,
-    ) -> Option<(Option<State>, Private)> {
-        let mut planned = present(proposed, diags)?;
-        let config = present(config, diags)?;
+        mut planned: State,
+        config: State,
+    ) -> Option<(State, Private)> {
         if planned.directory_scope_id.is_null() {
             planned.directory_scope_id = Value::Value(DIRECTORY_SCOPE.to_owned());
         }
@@ -613,21 +427,18 @@ impl Resource for RoleAssignmentResource {
         if let Value::Value(principal) = &planned.principal_id {
             self.check_principal(graph, principal, diags).await?;
         }
-        Some((Some(planned), None))
+        Some((planned, None))
     }
 
-    async fn plan_update<'a>(
+    /// Plans a change: any argument but the form the role is named in forces replacement.
+    async fn plan_update(
         &self,
         diags: &mut Diagnostics,
-        prior: Option<State>,
-        proposed: Option<State>,
-        config: Option<State>,
+        prior: State,
+        mut planned: State,
+        config: State,
         prior_private: Private,
-        _meta: ValueEmpty,
-    ) -> Option<(Option<State>, Private, Vec<AttributePath>)> {
-        let prior = present(prior, diags)?;
-        let mut planned = present(proposed, diags)?;
-        let config = present(config, diags)?;
+    ) -> Option<(State, Private, Vec<AttributePath>)> {
         if planned.directory_scope_id.is_null()
             || planned.directory_scope_id == Value::Unknown && prior.directory_scope_id.is_null()
         {
@@ -670,90 +481,256 @@ impl Resource for RoleAssignmentResource {
             planned.id = Value::Unknown;
             fill_unconfigured(&mut planned, &config, Value::Unknown, Value::Unknown);
         }
-        Some((Some(planned), prior_private, replace))
+        Some((planned, prior_private, replace))
+    }
+}
+
+// Create.
+
+impl RoleAssignmentResource {
+    /// Creates the assignment, adopting an identical one.
+    async fn create(&self, diags: &mut Diagnostics, planned: State) -> Option<(State, Private)> {
+        let graph = self.data.graph(diags)?;
+        let principal = known(&planned.principal_id, "principal_id", diags)?.clone();
+        // Plan fills in both role attributes once the configured one is known.
+        let role = known(&planned.role, ROLE, diags)?.clone();
+        let definition = known(&planned.role_definition_id, ROLE_DEFINITION_ID, diags)?.clone();
+        let scope = planned
+            .directory_scope_id
+            .as_ref_option()
+            .cloned()
+            .unwrap_or_else(|| DIRECTORY_SCOPE.to_owned());
+        let created = match graph
+            .create_role_assignment(&definition, &principal, &scope)
+            .await
+        {
+            Ok(created) => Ok(created),
+            // Already there (made by hand, or by a retried request that had landed): adopt it.
+            // It may be too new to be listed yet (a retried POST whose first answer was lost):
+            // look for it as for a fresh write.
+            Err(err) if err.is_already_exists() => {
+                let just_written = consistency(&written_now());
+                let found = graph
+                    .find_role_assignment(&principal, &definition, &scope, just_written)
+                    .await;
+                match found {
+                    Ok(Some(existing)) => {
+                        tracing::info!(id = %existing.id, "adopting an existing identical role assignment");
+                        Ok(existing)
+                    }
+                    Ok(None) => Err(err),
+                    Err(find_err) => Err(find_err),
+                }
+            }
+            Err(err) => Err(err),
+        };
+        match created {
+            // The role attributes as planned: the configured one must come back as written.
+            Ok(assignment) => Some((
+                state_from(
+                    assignment,
+                    planned.role,
+                    planned.role_definition_id,
+                    planned.timeouts,
+                ),
+                written_now(),
+            )),
+            Err(err) => {
+                graph_error(
+                    diags,
+                    &format!("assigning {role:?} to service principal {principal}"),
+                    &err,
+                    None,
+                );
+                None
+            }
+        }
+    }
+}
+
+// Read.
+
+impl RoleAssignmentResource {
+    /// The display name of the role with this template id, `Null` when it cannot be looked up
+    /// now (a later refresh tries again).
+    async fn display_name_of(&self, graph: &GraphClient, template_id: &str) -> Value<String> {
+        match self
+            .data
+            .lookups()
+            .role_definition(graph, template_id)
+            .await
+        {
+            Ok(Some(definition)) => Value::Value(definition.display_name),
+            Ok(None) => {
+                tracing::warn!(%template_id, "no role definition has this template id");
+                Value::Null
+            }
+            Err(err) => {
+                tracing::warn!(%template_id, error = %err, "could not look up the role's display name");
+                Value::Null
+            }
+        }
     }
 
-    async fn plan_destroy<'a>(
-        &self,
-        _diags: &mut Diagnostics,
-        _prior: Option<State>,
-        prior_private: Private,
-        _meta: ValueEmpty,
-    ) -> Option<Private> {
-        Some(prior_private)
-    }
-
-    async fn create<'a>(
+    /// Refreshes an assignment; a null state when it is gone.
+    async fn read(
         &self,
         diags: &mut Diagnostics,
-        planned: Option<State>,
-        _config: Option<State>,
-        _private: Private,
-        _meta: ValueEmpty,
+        state: State,
+        private: Private,
     ) -> Option<(Option<State>, Private)> {
-        let planned = present(planned, diags)?;
-        let limit = timeouts::limit(&planned.timeouts, Operation::Create, diags)?;
-        timeouts::run(
-            RESOURCE,
-            Operation::Create,
-            limit,
-            self.create_now(diags, planned),
-        )
-        .await
-        .unwrap_or_else(|timed_out| timed_out.report(diags))
+        let graph = self.data.graph(diags)?;
+        let id = known(&state.id, "id", diags)?.clone();
+        match graph.get_role_assignment(&id, consistency(&private)).await {
+            Ok(Some(assignment)) => {
+                let same_role = state
+                    .role_definition_id
+                    .as_ref_option()
+                    .is_some_and(|d| d.eq_ignore_ascii_case(&assignment.role_definition_id));
+                // An older version recorded a template id as `role`; show the name instead.
+                let named = state
+                    .role
+                    .as_ref_option()
+                    .is_some_and(|r| !is_guid(r.trim()));
+                let role = if same_role && named {
+                    state.role.clone()
+                } else {
+                    // Imported, or changed behind our back: look the name up.
+                    self.display_name_of(graph, &assignment.role_definition_id)
+                        .await
+                };
+                let role_definition_id = if same_role {
+                    state.role_definition_id.clone()
+                } else {
+                    Value::Value(assignment.role_definition_id.clone())
+                };
+                Some((
+                    Some(state_from(
+                        assignment,
+                        role,
+                        role_definition_id,
+                        state.timeouts,
+                    )),
+                    private,
+                ))
+            }
+            // Gone: a null state tells Terraform to plan its re-creation.
+            Ok(None) => Some((None, None)),
+            Err(err) => {
+                graph_error(diags, &format!("reading role assignment {id}"), &err, None);
+                None
+            }
+        }
+    }
+}
+
+// Update: every argument forces replacement, so nothing is sent.
+
+// Delete.
+
+impl RoleAssignmentResource {
+    /// Removes the assignment; one already gone counts as removed.
+    async fn delete(&self, diags: &mut Diagnostics, prior: State) -> Option<()> {
+        let graph = self.data.graph(diags)?;
+        let id = known(&prior.id, "id", diags)?;
+        if let Err(err) = graph.delete_role_assignment(id).await {
+            graph_error(diags, &format!("removing role assignment {id}"), &err, None);
+            return None;
+        }
+        Some(())
+    }
+}
+
+// Trait glue.
+
+#[async_trait]
+impl ResourceType for RoleAssignmentResource {
+    type Model = State;
+    type Private = Private;
+
+    const NAME: &'static str = "expel_role_assignment";
+
+    fn schema(&self) -> Schema {
+        schema()
     }
 
-    async fn update<'a>(
+    fn timeouts(model: &State) -> &Value<Timeouts> {
+        &model.timeouts
+    }
+
+    async fn import(&self, diags: &mut Diagnostics, id: &str) -> Option<State> {
+        match id.parse::<ImportId>() {
+            Ok(id) => Some(State {
+                id: Value::Value(id.to_string()),
+                ..Default::default()
+            }),
+            Err(err) => {
+                diags.root_error(
+                    "Invalid import ID for expel_role_assignment",
+                    err.to_string(),
+                );
+                None
+            }
+        }
+    }
+
+    fn validate(&self, diags: &mut Diagnostics, config: &State) {
+        validate(config, diags);
+    }
+
+    async fn plan_create(
+        &self,
+        diags: &mut Diagnostics,
+        proposed: State,
+        config: State,
+    ) -> Option<(State, Private)> {
+        self.plan_create(diags, proposed, config).await
+    }
+
+    async fn plan_update(
+        &self,
+        diags: &mut Diagnostics,
+        prior: State,
+        proposed: State,
+        config: State,
+        private: Private,
+    ) -> Option<(State, Private, Vec<AttributePath>)> {
+        self.plan_update(diags, prior, proposed, config, private)
+            .await
+    }
+
+    async fn create(
+        &self,
+        diags: &mut Diagnostics,
+        planned: State,
+        _private: Private,
+    ) -> Option<(State, Private)> {
+        self.create(diags, planned).await
+    }
+
+    async fn read(
+        &self,
+        diags: &mut Diagnostics,
+        state: State,
+        private: Private,
+    ) -> Option<(Option<State>, Private)> {
+        self.read(diags, state, private).await
+    }
+
+    async fn update(
         &self,
         _diags: &mut Diagnostics,
-        _prior: Option<State>,
-        planned: Option<State>,
-        _config: Option<State>,
+        _prior: State,
+        planned: State,
         private: Private,
-        _meta: ValueEmpty,
-    ) -> Option<(Option<State>, Private)> {
+    ) -> Option<(State, Private)> {
         // Only reached when the configured role attribute changes letter case only (the same
         // role), or the timeouts change: nothing to send.
         Some((planned, private))
     }
 
-    async fn destroy<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        prior: Option<State>,
-        _private: Private,
-        _meta: ValueEmpty,
-    ) -> Option<()> {
-        let prior = present(prior, diags)?;
-        let limit = timeouts::limit(&prior.timeouts, Operation::Delete, diags)?;
-        timeouts::run(
-            RESOURCE,
-            Operation::Delete,
-            limit,
-            self.destroy_now(diags, prior),
-        )
-        .await
-        .unwrap_or_else(|timed_out| timed_out.report(diags))
-    }
-
-    async fn import<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        id: String,
-    ) -> Option<(Option<State>, Private)> {
-        match id.parse::<ImportId>() {
-            Ok(id) => Some((
-                Some(State {
-                    id: Value::Value(id.to_string()),
-                    ..Default::default()
-                }),
-                None,
-            )),
-            Err(message) => {
-                diags.root_error("Invalid import ID for expel_role_assignment", message);
-                None
-            }
-        }
+    async fn delete(&self, diags: &mut Diagnostics, prior: State, _private: Private) -> Option<()> {
+        self.delete(diags, prior).await
     }
 }
 
@@ -789,7 +766,7 @@ mod tests {
     #[test]
     fn import_id_rejects_paths_and_blanks_showing_the_expected_form() {
         for bad in ["", "  ", "a/b", "x y", "/servicePrincipals/1"] {
-            let err = bad.parse::<ImportId>().unwrap_err();
+            let err = bad.parse::<ImportId>().unwrap_err().to_string();
             assert!(err.contains("roleAssignments/<id>"), "{bad}: {err}");
         }
     }

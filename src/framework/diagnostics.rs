@@ -1,23 +1,10 @@
-//! Turns configuration and API errors into Terraform diagnostics that say what failed, on
+//! Turns API errors into Terraform diagnostics that say what failed, on
 //! which object, and what to do.
 
 use tf_provider::{AttributePath, Diagnostics};
 
-use super::config::ConfigError;
 use crate::graph::GraphError;
 use crate::workbench::WorkbenchError;
-
-/// Reports a configuration problem on its attribute.
-pub fn config_error(diags: &mut Diagnostics, err: &ConfigError) {
-    match err.attribute {
-        Some(attribute) => diags.error(
-            err.summary.clone(),
-            err.detail.clone(),
-            AttributePath::new(attribute),
-        ),
-        None => diags.root_error(err.summary.clone(), err.detail.clone()),
-    }
-}
 
 /// What the user can do about a Graph error.
 fn graph_advice(err: &GraphError) -> String {

@@ -12,8 +12,9 @@ use std::time::Duration;
 
 use tokio::sync::OnceCell;
 
-use crate::graph::consistency;
-use crate::graph::{Application, GraphClient, GraphError, RoleDefinition, ServicePrincipal};
+use crate::graph::{
+    Application, Consistency, GraphClient, GraphError, RoleDefinition, ServicePrincipal,
+};
 use crate::workbench::{Organization, WorkbenchClient, WorkbenchError};
 
 type Cells<T> = Mutex<HashMap<String, Arc<OnceCell<T>>>>;
@@ -34,18 +35,11 @@ enum Miss {
     Failed(GraphError),
 }
 
-/// The cached value of `key`, or the result of `lookup` (looked up again while absent, for at
-/// most `wait`), cached when found.
-async fn cached<T, F, Fut>(
-    cells: &Cells<T>,
-    key: &str,
-    wait: Duration,
-    what: &str,
-    lookup: F,
-) -> Result<Option<T>, GraphError>
+/// The cached value of `key`, or the result of `lookup`, cached when found.
+async fn cached<T, F, Fut>(cells: &Cells<T>, key: &str, lookup: F) -> Result<Option<T>, GraphError>
 where
     T: Clone,
-    F: Fn() -> Fut,
+    F: FnOnce() -> Fut,
     Fut: Future<Output = Result<Option<T>, GraphError>>,
 {
     let cell = {
@@ -56,7 +50,7 @@ where
     };
     let found = cell
         .get_or_try_init(|| async {
-            match consistency::look_up_referenced(wait, what, &lookup).await {
+            match lookup().await {
                 Ok(Some(value)) => Ok(value),
                 Ok(None) => Err(Miss::Absent),
                 Err(err) => Err(Miss::Failed(err)),
@@ -78,8 +72,7 @@ impl Lookups {
         role: &str,
     ) -> Result<Option<RoleDefinition>, GraphError> {
         let role = role.trim();
-        let what = format!("directory role {role:?}");
-        cached(&self.roles, role, Duration::ZERO, &what, || async {
+        cached(&self.roles, role, || async {
             if uuid::Uuid::parse_str(role).is_ok() {
                 // Built-in roles' ids are their template ids; templateId is not filterable.
                 graph.get_role_definition(role).await
@@ -97,9 +90,8 @@ impl Lookups {
         id: &str,
         wait: Duration,
     ) -> Result<Option<ServicePrincipal>, GraphError> {
-        let what = format!("service principal {id}");
-        cached(&self.principals_by_id, id, wait, &what, || {
-            graph.get_service_principal(id)
+        cached(&self.principals_by_id, id, || {
+            graph.get_service_principal(id, Consistency::referenced(wait))
         })
         .await
     }
@@ -112,9 +104,8 @@ impl Lookups {
         app_id: &str,
         wait: Duration,
     ) -> Result<Option<ServicePrincipal>, GraphError> {
-        let what = format!("the service principal of client_id {app_id}");
-        cached(&self.service_principals, app_id, wait, &what, || {
-            graph.find_service_principal_by_app_id(app_id)
+        cached(&self.service_principals, app_id, || {
+            graph.find_service_principal_by_app_id(app_id, Consistency::referenced(wait))
         })
         .await
     }
@@ -127,9 +118,8 @@ impl Lookups {
         app_id: &str,
         wait: Duration,
     ) -> Result<Option<Application>, GraphError> {
-        let what = format!("the app registration of client_id {app_id}");
-        cached(&self.applications, app_id, wait, &what, || {
-            graph.find_application_by_app_id(app_id)
+        cached(&self.applications, app_id, || {
+            graph.find_application_by_app_id(app_id, Consistency::referenced(wait))
         })
         .await
     }

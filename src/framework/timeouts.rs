@@ -10,8 +10,8 @@ use tf_provider::schema::{Block, Description, NestedBlock};
 use tf_provider::value::Value;
 use tf_provider::{AttributePath, Diagnostics};
 
+use super::schema;
 use crate::http::deadline;
-use crate::schema;
 
 /// The block's name in configurations.
 pub const BLOCK: &str = "timeouts";
