@@ -162,30 +162,6 @@ mod tests {
     }
 
     #[test]
-    fn catalog_matches_the_guides() {
-        assert_eq!(
-            Remediation::ResetCredentials.permission(),
-            "User.ReadWrite.All"
-        );
-        assert_eq!(
-            Remediation::ResetCredentials.directory_role(),
-            "User Administrator"
-        );
-        assert_eq!(
-            Remediation::RemoveMaliciousEmail.permission(),
-            "Exchange.ManageAsApp"
-        );
-        assert_eq!(
-            Remediation::RemoveMaliciousEmail.directory_role(),
-            "Security Reader"
-        );
-        assert_eq!(
-            Remediation::RemoveMaliciousEmail.resource_app_id(),
-            EXCHANGE_ONLINE_APP_ID
-        );
-    }
-
-    #[test]
     fn application_types_parse() {
         assert_eq!(
             "custom".parse::<ApplicationType>(),

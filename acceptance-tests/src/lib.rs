@@ -4,5 +4,4 @@
 //! that it cannot confirm the client's own mistakes.
 
 pub mod harness;
-#[path = "emulator/mod.rs"]
 pub mod sandbox;
