@@ -6,6 +6,8 @@
 //! through what `framework` shares (the clients, lookups, diagnostics, timeouts); `provider`
 //! builds the clients and lists the types. No module imports one above it.
 
+#![warn(missing_docs)]
+
 pub mod data_sources;
 pub mod framework;
 pub mod graph;

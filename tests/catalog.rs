@@ -8,7 +8,7 @@ use std::sync::Arc;
 use expel_acceptance_tests::sandbox::{Sandbox, SandboxConfig};
 use secrecy::SecretString;
 use terraform_provider_expel::graph::auth::{Credential, EntraSettings, TokenSource};
-use terraform_provider_expel::graph::{GraphClient, ServicePrincipal};
+use terraform_provider_expel::graph::{Consistency, GraphClient, ServicePrincipal};
 use terraform_provider_expel::http::RetryPolicy;
 use terraform_provider_expel::remediation::Remediation;
 use url::Url;
@@ -37,7 +37,7 @@ fn sandbox_graph() -> (Sandbox, GraphClient) {
 /// The service principal of the API whose permission `remediation` needs.
 async fn resource_of(graph: &GraphClient, remediation: Remediation) -> ServicePrincipal {
     graph
-        .find_service_principal_by_app_id(remediation.resource_app_id())
+        .find_service_principal_by_app_id(remediation.resource_app_id(), Consistency::IMMEDIATE)
         .await
         .expect("Graph answers")
         .unwrap_or_else(|| {

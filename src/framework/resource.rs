@@ -9,7 +9,7 @@
 use async_trait::async_trait;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use tf_provider::schema::Schema;
+use tf_provider::schema::{Attribute, Block, Description, Schema};
 use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{AttributePath, Diagnostics, Resource};
 
@@ -90,6 +90,26 @@ pub trait ResourceType: Send + Sync + 'static {
         prior: Self::Model,
         private: Self::Private,
     ) -> Option<()>;
+}
+
+/// A resource's schema (version 0): its attributes, described, plus the `timeouts` block.
+pub fn resource_schema(
+    description: &str,
+    attributes: impl IntoIterator<Item = (&'static str, Attribute)>,
+) -> Schema {
+    Schema {
+        version: 0,
+        block: Block {
+            version: 0,
+            attributes: attributes
+                .into_iter()
+                .map(|(name, attribute)| (name.to_owned(), attribute))
+                .collect(),
+            blocks: [(timeouts::BLOCK.to_owned(), timeouts::block())].into(),
+            description: Description::markdown(description),
+            ..Default::default()
+        },
+    }
 }
 
 /// A [`ResourceType`] served to Terraform.

@@ -60,23 +60,3 @@ pub fn typed(
 ) -> Attribute {
     attribute(attr_type, constraint, description)
 }
-
-/// A resource's schema (version 0): its attributes, described, plus the `timeouts` block.
-pub fn resource(
-    description: &str,
-    attributes: impl IntoIterator<Item = (&'static str, Attribute)>,
-) -> tf_provider::schema::Schema {
-    tf_provider::schema::Schema {
-        version: 0,
-        block: tf_provider::schema::Block {
-            version: 0,
-            attributes: attributes
-                .into_iter()
-                .map(|(name, attribute)| (name.to_owned(), attribute))
-                .collect(),
-            blocks: [(super::timeouts::BLOCK.to_owned(), super::timeouts::block())].into(),
-            description: Description::markdown(description),
-            ..Default::default()
-        },
-    }
-}

@@ -160,38 +160,53 @@ pub const ATTRIBUTES: &[AttributeSpec] = &[
 
 /// The provider block as Terraform sends it.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[allow(missing_docs)]
 pub struct ProviderConfig {
+    /// The `tenant_id` attribute.
     #[serde(default)]
     pub tenant_id: Value<String>,
+    /// The `client_id` attribute.
     #[serde(default)]
     pub client_id: Value<String>,
+    /// The `client_secret` attribute.
     #[serde(default)]
     pub client_secret: Value<String>,
+    /// The `client_certificate_path` attribute.
     #[serde(default)]
     pub client_certificate_path: Value<String>,
+    /// The `client_certificate_password` attribute.
     #[serde(default)]
     pub client_certificate_password: Value<String>,
+    /// The `use_oidc` attribute.
     #[serde(default)]
     pub use_oidc: Value<bool>,
+    /// The `oidc_token` attribute.
     #[serde(default)]
     pub oidc_token: Value<String>,
+    /// The `oidc_token_file_path` attribute.
     #[serde(default)]
     pub oidc_token_file_path: Value<String>,
+    /// The `use_msi` attribute.
     #[serde(default)]
     pub use_msi: Value<bool>,
+    /// The `use_cli` attribute.
     #[serde(default)]
     pub use_cli: Value<bool>,
+    /// The `environment` attribute.
     #[serde(default)]
     pub environment: Value<String>,
+    /// The `graph_endpoint` attribute.
     #[serde(default)]
     pub graph_endpoint: Value<String>,
+    /// The `authority_host` attribute.
     #[serde(default)]
     pub authority_host: Value<String>,
+    /// The `workbench_url` attribute.
     #[serde(default)]
     pub workbench_url: Value<String>,
+    /// The `api_key` attribute.
     #[serde(default)]
     pub api_key: Value<String>,
+    /// The `organization_id` attribute.
     #[serde(default)]
     pub organization_id: Value<String>,
 }

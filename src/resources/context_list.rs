@@ -22,7 +22,7 @@ use tf_provider::{AttributePath, Diagnostics};
 
 use super::context_values;
 use crate::framework::diagnostics::workbench_error;
-use crate::framework::resource::ResourceType;
+use crate::framework::resource::{resource_schema, ResourceType};
 use crate::framework::timeouts::{self, Timeouts};
 use crate::framework::{known, parsed, schema, ProviderData};
 use crate::workbench::{
@@ -179,7 +179,7 @@ fn same_content(list: &ContextList, spec: &ContextListSpec) -> bool {
 
 /// The resource's schema.
 fn schema() -> Schema {
-    schema::resource(
+    resource_schema(
         "A list in Expel Workbench's organization context, such as the \"Never reset\", \"Always reset\" or \"Never remove\" lists of the Microsoft 365 auto remediations.",
         attributes(true),
     )

@@ -22,7 +22,7 @@ use tf_provider::{AttributePath, Diagnostics};
 
 use crate::framework::diagnostics::graph_error;
 use crate::framework::private::{consistency, written_now, Private};
-use crate::framework::resource::ResourceType;
+use crate::framework::resource::{resource_schema, ResourceType};
 use crate::framework::timeouts::{self, Timeouts};
 use crate::framework::{known, parsed, schema, ProviderData};
 use crate::graph::consistency::{PLAN_REFERENCE_WAIT, REFERENCE_WAIT};
@@ -140,7 +140,7 @@ fn complete(
 
 /// The resource's schema.
 fn schema() -> Schema {
-    schema::resource(
+    resource_schema(
         "Grants the API permission one Expel auto remediation needs, with admin consent.",
         [
             ("id", schema::computed_string("`<service_principal_id>/<remediation>[/custom]`, the import ID.")),

@@ -22,7 +22,7 @@ use tf_provider::{AttributePath, Diagnostics};
 
 use crate::framework::diagnostics::graph_error;
 use crate::framework::private::{consistency, written_now, Private};
-use crate::framework::resource::ResourceType;
+use crate::framework::resource::{resource_schema, ResourceType};
 use crate::framework::timeouts::{self, Timeouts};
 use crate::framework::{known, schema, ProviderData};
 use crate::graph::consistency::PLAN_REFERENCE_WAIT;
@@ -112,7 +112,7 @@ fn same_definition(a: &RoleDefinition, b: &RoleDefinition) -> bool {
 
 /// The resource's schema.
 fn schema() -> Schema {
-    schema::resource(
+    resource_schema(
         "Assigns a Microsoft Entra directory role to a service principal, e.g. User Administrator for Reset Credentials or Security Reader for Remove Malicious Email.",
         [
             ("id", schema::computed_string("The role assignment id.")),
