@@ -90,6 +90,15 @@ impl GraphError {
     }
 }
 
+impl crate::http::Retryable for GraphError {
+    fn outlasted(self) -> Self {
+        match self {
+            GraphError::Unexpected(message) => GraphError::Transient(message),
+            other => other,
+        }
+    }
+}
+
 /// A failed Graph answer: status, Graph error code and message, and the request ids
 /// Microsoft support asks for.
 #[derive(Clone, Debug, Default)]

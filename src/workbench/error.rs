@@ -36,6 +36,15 @@ impl WorkbenchError {
     }
 }
 
+impl crate::http::Retryable for WorkbenchError {
+    fn outlasted(self) -> Self {
+        match self {
+            WorkbenchError::Unexpected(message) => WorkbenchError::Transient(message),
+            other => other,
+        }
+    }
+}
+
 #[derive(serde::Deserialize, Default)]
 struct Body {
     #[serde(default)]
