@@ -24,11 +24,11 @@ pub struct GraphClient {
 
 /// One page of a Graph collection.
 #[derive(Deserialize)]
-pub(crate) struct Page<T> {
+struct Page<T> {
     #[serde(default = "Vec::new")]
-    pub(crate) value: Vec<T>,
+    value: Vec<T>,
     #[serde(rename = "@odata.nextLink")]
-    pub(crate) next_link: Option<String>,
+    next_link: Option<String>,
 }
 
 impl GraphClient {
@@ -97,15 +97,11 @@ impl GraphClient {
             "client_request_id",
             tracing::field::display(&client_request_id),
         );
-        let mut request = self
+        let request = self
             .sender
-            .request(method, url)
+            .request(method, url, body)
             .bearer_auth(token.expose_secret())
-            .header("client-request-id", &client_request_id)
-            .header("accept", "application/json");
-        if let Some(body) = body {
-            request = request.json(body);
-        }
+            .header("client-request-id", &client_request_id);
         let (received, verdict) = match self.sender.exchange(&attempt, request).await {
             Answer::Success(body) => return Outcome::Done(body),
             Answer::Dropped(err) => {
@@ -164,7 +160,7 @@ impl GraphClient {
     }
 
     /// Checks that a next link stays on the Graph endpoint, so tokens never leave it.
-    pub(crate) fn same_origin(&self, link: &str) -> Result<Url, GraphError> {
+    fn same_origin(&self, link: &str) -> Result<Url, GraphError> {
         let url = Url::parse(link).map_err(|err| {
             GraphError::Unexpected(format!("bad @odata.nextLink {link:?}: {err}"))
         })?;
@@ -187,7 +183,11 @@ fn authentication_failed<T>(err: &super::auth::AuthError) -> Outcome<T, GraphErr
     }
 }
 
+/// Decodes a Graph answer, or says it could not.
 pub(crate) fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, GraphError> {
     serde_json::from_slice(body)
         .map_err(|err| GraphError::Unexpected(format!("could not decode the answer: {err}")))
 }
+
+#[cfg(test)]
+mod properties;

@@ -173,9 +173,22 @@ impl Sender {
         }
     }
 
-    /// A request to `url`, for [`Sender::exchange`] to send.
-    pub fn request(&self, method: &Method, url: &url::Url) -> reqwest::RequestBuilder {
-        self.http.request(method.clone(), url.clone())
+    /// A request to `url` that accepts JSON and sends `body` as JSON, for
+    /// [`Sender::exchange`] to send once the caller has added its credentials.
+    pub fn request(
+        &self,
+        method: &Method,
+        url: &url::Url,
+        body: Option<&serde_json::Value>,
+    ) -> reqwest::RequestBuilder {
+        let request = self
+            .http
+            .request(method.clone(), url.clone())
+            .header("accept", "application/json");
+        match body {
+            Some(body) => request.json(body),
+            None => request,
+        }
     }
 
     /// Makes the attempts of `method` on `path` with [`with_retries`]; `attempt` builds each

@@ -15,7 +15,7 @@ use url::Url;
 pub use error::WorkbenchError;
 pub use types::{ContextList, ContextListSpec, ContextType, Organization};
 
-use crate::http::{Answer, Attempt, BaseUrl, NotABase, Outcome, RetryPolicy, Sender, Verdict};
+use crate::http::{Answer, BaseUrl, NotABase, Outcome, RetryPolicy, Sender, Verdict};
 use types::Resource;
 
 const CONTEXT_VARIABLES: &[&str] = &["api", "v2", "context_variables"];
@@ -42,17 +42,19 @@ impl std::fmt::Debug for WorkbenchClient {
     }
 }
 
+/// A JSON:API document: its data and the link to the next page.
 #[derive(Deserialize)]
-pub(crate) struct Document<T> {
-    pub(crate) data: T,
+struct Document<T> {
+    data: T,
     #[serde(default)]
-    pub(crate) links: Links,
+    links: Links,
 }
 
+/// A document's links.
 #[derive(Deserialize, Default)]
-pub(crate) struct Links {
+struct Links {
     #[serde(default)]
-    pub(crate) next: Option<String>,
+    next: Option<String>,
 }
 
 impl WorkbenchClient {
@@ -84,40 +86,26 @@ impl WorkbenchClient {
         url: Url,
         body: Option<&Value>,
     ) -> Result<bytes::Bytes, WorkbenchError> {
+        let (method, url) = (&method, &url);
         self.sender
-            .send(&method, url.path(), |attempt| {
-                self.attempt(attempt, &method, &url, body)
+            .send(method, url.path(), |attempt| async move {
+                let request = self
+                    .sender
+                    .request(method, url, body)
+                    .bearer_auth(self.api_key.expose_secret());
+                match self.sender.exchange(&attempt, request).await {
+                    Answer::Success(body) => Outcome::Done(body),
+                    Answer::Refused { received, verdict } => Outcome::Failed {
+                        verdict,
+                        error: error::classify(received.status.as_u16(), &received.body),
+                    },
+                    Answer::Dropped(err) => Outcome::Failed {
+                        verdict: Verdict::Transient(None),
+                        error: WorkbenchError::Transient(err.to_string()),
+                    },
+                }
             })
             .await
-    }
-
-    /// One attempt: the request with the API key, the answer judged.
-    async fn attempt(
-        &self,
-        attempt: Attempt,
-        method: &Method,
-        url: &Url,
-        body: Option<&Value>,
-    ) -> Outcome<bytes::Bytes, WorkbenchError> {
-        let mut request = self
-            .sender
-            .request(method, url)
-            .bearer_auth(self.api_key.expose_secret())
-            .header("accept", "application/json");
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        match self.sender.exchange(&attempt, request).await {
-            Answer::Success(body) => Outcome::Done(body),
-            Answer::Refused { received, verdict } => Outcome::Failed {
-                verdict,
-                error: error::classify(received.status.as_u16(), &received.body),
-            },
-            Answer::Dropped(err) => Outcome::Failed {
-                verdict: Verdict::Transient(None),
-                error: WorkbenchError::Transient(err.to_string()),
-            },
-        }
     }
 
     async fn get_one(&self, url: Url) -> Result<Resource, WorkbenchError> {
@@ -152,7 +140,8 @@ impl WorkbenchClient {
         Ok(items)
     }
 
-    pub(crate) fn same_origin(&self, current: &Url, link: &str) -> Result<Url, WorkbenchError> {
+    /// Resolves a next link against the page it was read from, keeping it on the Workbench URL.
+    fn same_origin(&self, current: &Url, link: &str) -> Result<Url, WorkbenchError> {
         let next = current
             .join(link)
             .map_err(|err| WorkbenchError::Unexpected(format!("bad links.next {link:?}: {err}")))?;
@@ -265,7 +254,11 @@ impl WorkbenchClient {
     }
 }
 
-pub(crate) fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, WorkbenchError> {
+/// Decodes an answer, or says it could not.
+fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, WorkbenchError> {
     serde_json::from_slice(bytes)
         .map_err(|err| WorkbenchError::Unexpected(format!("could not decode the answer: {err}")))
 }
+
+#[cfg(test)]
+mod properties;
