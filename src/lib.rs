@@ -14,4 +14,6 @@ pub mod provider;
 pub mod remediation;
 pub mod resources;
 pub mod schema;
+#[cfg(test)]
+pub(crate) mod test_strategies;
 pub mod workbench;

@@ -206,7 +206,7 @@ impl TokenSource {
 
 /// azure_identity's messages end with a troubleshooting link and may span lines; keep the
 /// Entra error (AADSTS code and description), which is what the user can act on.
-pub(crate) fn describe_identity_error(message: &str) -> String {
+fn describe_identity_error(message: &str) -> String {
     message
         .lines()
         .filter(|line| !line.trim_start().starts_with("To troubleshoot"))
@@ -314,7 +314,7 @@ fn build_credential(
 
 /// Reads a certificate file and returns it as PKCS#12 bytes with their password, the form
 /// azure_identity takes. PEM files (certificate and private key) are converted.
-pub(crate) fn load_certificate(
+fn load_certificate(
     path: &Path,
     password: Option<&SecretString>,
 ) -> Result<(Vec<u8>, String), AuthError> {
@@ -444,6 +444,9 @@ impl HttpClient for LoopbackTransport {
         }
     }
 }
+
+#[cfg(test)]
+mod properties;
 
 #[cfg(test)]
 mod tests {

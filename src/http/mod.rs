@@ -215,6 +215,9 @@ impl BaseUrl {
 }
 
 #[cfg(test)]
+mod properties;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -217,6 +217,9 @@ pub fn parse_retry_after(value: Option<&str>) -> Option<Duration> {
 }
 
 #[cfg(test)]
+mod properties;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
