@@ -150,11 +150,6 @@ impl Attempts {
         }
     }
 
-    /// Number of attempts made so far (1 during the first attempt).
-    pub fn attempt(&self) -> usize {
-        self.made
-    }
-
     /// Records that an attempt is about to be made, and returns it.
     pub fn begin(&mut self) -> Attempt {
         self.made += 1;
