@@ -37,7 +37,7 @@ unit: ## Unit tests of the provider crate only
 FUZZ_CASES ?= 20000
 
 fuzz: ## Property tests over every parser of untrusted input, FUZZ_CASES (20000) cases each
-	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test -p terraform-provider-expel --lib parser_properties
+	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test -p terraform-provider-expel --lib properties::
 
 testacc: check-terraform ## Acceptance tests against a real sandbox tenant (ARM_* and EXPEL_* set); ends with a summary line
 	CARGO="$(CARGO)" scripts/testacc.sh

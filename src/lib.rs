@@ -18,4 +18,6 @@ mod parser_properties;
 pub mod provider;
 pub mod remediation;
 pub mod resources;
+#[cfg(test)]
+pub(crate) mod test_strategies;
 pub mod workbench;

@@ -13,6 +13,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
@@ -29,6 +30,8 @@ use azure_identity::{
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::RwLock;
 use url::Url;
+
+use crate::http::{deadline, with_retries, Call, Outcome, RetryPolicy, Retryable, Verdict};
 
 /// How the provider proves its identity to Entra ID.
 #[derive(Clone)]
@@ -113,8 +116,29 @@ pub enum AuthError {
     Identity(String),
 }
 
-/// Attempts at a token request that failed without an Entra error code.
-const TOKEN_ATTEMPTS: usize = 3;
+impl Retryable for AuthError {
+    fn outlasted(self) -> Self {
+        self
+    }
+}
+
+/// How a token request that failed without an Entra error code is retried: three attempts in
+/// all, a short backoff between them. azure_core retries the HTTP request itself; this covers
+/// what it does not (an answer cut short).
+const TOKEN_RETRY: RetryPolicy = RetryPolicy {
+    min_delay: Duration::from_millis(250),
+    max_delay: Duration::from_secs(2),
+    max_attempts: 3,
+    deadline: Duration::from_secs(60),
+};
+
+/// A token request, as breadcrumbs and logs name it.
+const TOKEN_CALL: Call<'static> = Call {
+    service: "Microsoft Entra ID",
+    what: "the token request",
+    method: "",
+    route: "the token request",
+};
 
 /// Hands out Graph access tokens for one provider process.
 pub struct TokenSource {
@@ -151,22 +175,25 @@ impl TokenSource {
     pub async fn token(&self) -> Result<SecretString, AuthError> {
         let credential = self.credential.read().await.clone();
         let scope = self.settings.scope.as_str();
-        let mut attempt = 1;
-        loop {
+        with_retries(&TOKEN_RETRY, TOKEN_CALL, |_| async {
+            deadline::waiting_for(|| "Microsoft Entra ID to issue an access token".to_owned());
             match credential.get_token(&[scope], None).await {
-                Ok(token) => return Ok(SecretString::from(token.token.secret().to_owned())),
+                Ok(token) => Outcome::Done(SecretString::from(token.token.secret().to_owned())),
                 Err(err) => {
                     let message = describe_identity_error(&err.to_string());
-                    if attempt >= TOKEN_ATTEMPTS || message.contains("AADSTS") {
-                        return Err(AuthError::Identity(message));
+                    let verdict = if message.contains("AADSTS") {
+                        Verdict::Final
+                    } else {
+                        Verdict::Transient(None)
+                    };
+                    Outcome::Failed {
+                        verdict,
+                        error: AuthError::Identity(message),
                     }
-                    tracing::warn!(attempt, "retrying the token request: {message}");
-                    tokio::time::sleep(std::time::Duration::from_millis(250 * attempt as u64))
-                        .await;
-                    attempt += 1;
                 }
             }
-        }
+        })
+        .await
     }
 
     /// Drops the cached token so the next [`TokenSource::token`] asks Entra again.
@@ -179,7 +206,7 @@ impl TokenSource {
 
 /// azure_identity's messages end with a troubleshooting link and may span lines; keep the
 /// Entra error (AADSTS code and description), which is what the user can act on.
-pub(crate) fn describe_identity_error(message: &str) -> String {
+fn describe_identity_error(message: &str) -> String {
     message
         .lines()
         .filter(|line| !line.trim_start().starts_with("To troubleshoot"))
@@ -287,7 +314,7 @@ fn build_credential(
 
 /// Reads a certificate file and returns it as PKCS#12 bytes with their password, the form
 /// azure_identity takes. PEM files (certificate and private key) are converted.
-pub(crate) fn load_certificate(
+fn load_certificate(
     path: &Path,
     password: Option<&SecretString>,
 ) -> Result<(Vec<u8>, String), AuthError> {
@@ -417,6 +444,9 @@ impl HttpClient for LoopbackTransport {
         }
     }
 }
+
+#[cfg(test)]
+mod properties;
 
 #[cfg(test)]
 mod tests {

@@ -1,43 +1,37 @@
 //! The HTTP core of the Graph client: authentication headers, request ids, retries, paging.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
 
 use reqwest::{Method, StatusCode};
 use secrecy::ExposeSecret;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
-use tracing::{debug, warn, Instrument};
 use url::Url;
 
 use super::auth::TokenSource;
 use super::declarations::Declarations;
 use super::error::{classify, GraphError};
-use crate::http::{
-    deadline, parse_retry_after, receive, route_template, Attempts, BaseUrl, NotABase, Received,
-    RetryPolicy, Throttle, Verdict,
-};
+use crate::http::{Answer, Attempt, BaseUrl, NotABase, Outcome, RetryPolicy, Sender, Verdict};
 
 /// A Microsoft Graph v1.0 client bound to one tenant's token source.
 #[derive(Clone, Debug)]
 pub struct GraphClient {
-    http: reqwest::Client,
     /// `<graph endpoint>/v1.0/`
     base: BaseUrl,
     tokens: Arc<TokenSource>,
-    retry: RetryPolicy,
-    throttle: Arc<Throttle>,
+    sender: Sender,
     /// Locks and recent edits of app registrations' `requiredResourceAccess`.
     declarations: Arc<Declarations>,
 }
 
 /// One page of a Graph collection.
 #[derive(Deserialize)]
-pub(crate) struct Page<T> {
+struct Page<T> {
     #[serde(default = "Vec::new")]
-    pub(crate) value: Vec<T>,
+    value: Vec<T>,
     #[serde(rename = "@odata.nextLink")]
-    pub(crate) next_link: Option<String>,
+    next_link: Option<String>,
 }
 
 impl GraphClient {
@@ -51,11 +45,9 @@ impl GraphClient {
         let endpoint = BaseUrl::new(graph_endpoint)?;
         let base = BaseUrl::new(&endpoint.join(&["v1.0"], &[]))?;
         Ok(Self {
-            http,
             base,
             tokens,
-            retry,
-            throttle: Arc::default(),
+            sender: Sender::new(http, retry, "Microsoft Graph", "graph"),
             declarations: Arc::default(),
         })
     }
@@ -85,122 +77,65 @@ impl GraphClient {
         body: Option<&serde_json::Value>,
         permission: &'static str,
     ) -> Result<bytes::Bytes, GraphError> {
-        let route = route_template(url.path());
-        let request = format!("{method} {route}");
-        let mut attempts = Attempts::new(&self.retry, "Microsoft Graph", request.clone());
-        let mut refreshed = false;
-        loop {
-            attempts.begin();
-            let client_request_id = uuid::Uuid::new_v4().to_string();
-            let span = tracing::debug_span!(
-                "graph",
-                method = %method,
-                route = %route,
-                attempt = attempts.attempt(),
-                client_request_id = %client_request_id,
-            );
-            let started = Instant::now();
-            let outcome = self
-                .attempt(
-                    &attempts,
-                    (&route, &request),
-                    &method,
-                    &url,
-                    body,
-                    &client_request_id,
-                )
-                .instrument(span.clone())
-                .await;
-            let elapsed_ms = started.elapsed().as_millis() as u64;
-            let (verdict, error) = match outcome {
-                Ok(received) => {
-                    let status = received.status;
-                    let request_id = received.header("request-id").map(str::to_owned);
-                    let retry_after = parse_retry_after(received.header("retry-after"));
-                    span.in_scope(|| {
-                        debug!(status = status.as_u16(), request_id = ?request_id, duration_ms = elapsed_ms, "graph response")
-                    });
-                    if status.is_success() {
-                        attempts.answered();
-                        return Ok(received.body);
-                    }
-                    if status == StatusCode::UNAUTHORIZED && !refreshed {
-                        refreshed = true;
-                        self.tokens
-                            .refresh()
-                            .await
-                            .map_err(|err| GraphError::Authentication(err.to_string()))?;
-                        continue;
-                    }
-                    let error = classify(
-                        status.as_u16(),
-                        &received.body,
-                        request_id,
-                        client_request_id,
-                        permission,
-                    );
-                    let verdict = self.throttle.verdict(&route, status.as_u16(), retry_after);
-                    (verdict, error)
-                }
-                Err(AttemptError::Auth(message)) => {
-                    return Err(GraphError::Authentication(message))
-                }
-                Err(AttemptError::Connection(message)) => {
-                    span.in_scope(|| debug!(duration_ms = elapsed_ms, error = %message, "graph connection failed"));
-                    (Verdict::Transient(None), GraphError::Transient(message))
-                }
-            };
-            match attempts.next_delay(verdict) {
-                Some(delay) => {
-                    span.in_scope(|| {
-                        warn!(
-                            delay_ms = delay.as_millis() as u64,
-                            "retrying graph request: {error}"
-                        )
-                    });
-                    tokio::time::sleep(delay).await;
-                }
-                None => {
-                    return Err(match (verdict, error) {
-                        (Verdict::Transient(_), GraphError::Unexpected(message)) => {
-                            GraphError::Transient(message)
-                        }
-                        (_, error) => error,
-                    })
-                }
-            }
-        }
+        // Graph refuses a token it should accept now and then: fetch a new one, once.
+        let refreshed = AtomicBool::new(false);
+        self.sender
+            .send(&method, url.path(), |attempt| {
+                self.attempt(attempt, &method, &url, body, permission, &refreshed)
+            })
+            .await
     }
 
+    /// One attempt: a token, the request with its own client-request-id, the answer judged.
     async fn attempt(
         &self,
-        attempts: &Attempts,
-        (route, request): (&str, &str),
+        attempt: Attempt,
         method: &Method,
         url: &Url,
         body: Option<&serde_json::Value>,
-        client_request_id: &str,
-    ) -> Result<Received, AttemptError> {
-        deadline::waiting_for(|| "Microsoft Entra ID to issue an access token".to_owned());
-        let token = self
-            .tokens
-            .token()
-            .await
-            .map_err(|err| AttemptError::Auth(err.to_string()))?;
-        // Right before sending: a 429 another request got while this one waited for its
-        // token holds it back too.
-        self.throttle.pass(route, request).await;
-        attempts.awaiting_answer();
-        let mut request = self
-            .http
-            .request(method.clone(), url.clone())
+        permission: &'static str,
+        refreshed: &AtomicBool,
+    ) -> Outcome<bytes::Bytes, GraphError> {
+        let token = match self.tokens.token().await {
+            Ok(token) => token,
+            // The token source has retried what it could.
+            Err(err) => return authentication_failed(&err),
+        };
+        let client_request_id = uuid::Uuid::new_v4().to_string();
+        tracing::Span::current().record(
+            "client_request_id",
+            tracing::field::display(&client_request_id),
+        );
+        let request = self
+            .sender
+            .request(method, url, body)
             .bearer_auth(token.expose_secret())
-            .header("client-request-id", client_request_id)
-            .header("accept", "application/json");
-        if let Some(body) = body {
-            request = request.json(body);
+            .header("client-request-id", &client_request_id);
+        let (received, verdict) = match self.sender.exchange(&attempt, request).await {
+            Answer::Success(body) => return Outcome::Done(body),
+            Answer::Dropped(err) => {
+                return Outcome::Failed {
+                    verdict: Verdict::Transient(None),
+                    error: GraphError::Transient(err.to_string()),
+                }
+            }
+            Answer::Refused { received, verdict } => (received, verdict),
+        };
+        if received.status == StatusCode::UNAUTHORIZED && !refreshed.swap(true, Ordering::Relaxed) {
+            return match self.tokens.refresh().await {
+                Ok(()) => Outcome::Again,
+                Err(err) => authentication_failed(&err),
+            };
         }
-        receive(request).await.map_err(AttemptError::Connection)
+        let request_id = received.header("request-id").map(str::to_owned);
+        let error = classify(
+            received.status.as_u16(),
+            &received.body,
+            request_id,
+            client_request_id,
+            permission,
+        );
+        Outcome::Failed { verdict, error }
     }
 
     /// GETs one object.
@@ -234,7 +169,7 @@ impl GraphClient {
     }
 
     /// Checks that a next link stays on the Graph endpoint, so tokens never leave it.
-    pub(crate) fn same_origin(&self, link: &str) -> Result<Url, GraphError> {
+    fn same_origin(&self, link: &str) -> Result<Url, GraphError> {
         let url = Url::parse(link).map_err(|err| {
             GraphError::Unexpected(format!("bad @odata.nextLink {link:?}: {err}"))
         })?;
@@ -249,12 +184,19 @@ impl GraphClient {
     }
 }
 
-enum AttemptError {
-    Auth(String),
-    Connection(String),
+/// No token: final, whatever the retry policy says.
+fn authentication_failed<T>(err: &super::auth::AuthError) -> Outcome<T, GraphError> {
+    Outcome::Failed {
+        verdict: Verdict::Final,
+        error: GraphError::Authentication(err.to_string()),
+    }
 }
 
+/// Decodes a Graph answer, or says it could not.
 pub(crate) fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, GraphError> {
     serde_json::from_slice(body)
         .map_err(|err| GraphError::Unexpected(format!("could not decode the answer: {err}")))
 }
+
+#[cfg(test)]
+mod properties;

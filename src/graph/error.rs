@@ -90,6 +90,15 @@ impl GraphError {
     }
 }
 
+impl crate::http::Retryable for GraphError {
+    fn outlasted(self) -> Self {
+        match self {
+            GraphError::Unexpected(message) => GraphError::Transient(message),
+            other => other,
+        }
+    }
+}
+
 /// A failed Graph answer: status, Graph error code and message, and the request ids
 /// Microsoft support asks for.
 #[derive(Clone, Debug, Default)]
@@ -144,7 +153,7 @@ const ALREADY_EXISTS_MESSAGES: &[&str] = &[
 ];
 
 /// Classifies a non-success Graph answer. `permission` names what the call needs, for 403.
-pub(crate) fn classify(
+pub(super) fn classify(
     status: u16,
     body: &[u8],
     request_id: Option<String>,
@@ -181,6 +190,9 @@ pub(crate) fn classify(
         _ => GraphError::Unexpected(failure.to_string()),
     }
 }
+
+#[cfg(test)]
+mod properties;
 
 #[cfg(test)]
 mod tests {

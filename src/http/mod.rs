@@ -1,11 +1,14 @@
 //! HTTP plumbing shared by the Graph and Workbench clients (neither knows the other):
-//! the retry policy, route templates for logs and stats, and transport error text.
+//! the one retry loop and the sending around it, the retry policy, route templates for logs
+//! and stats, and transport errors.
 
 pub mod deadline;
 pub mod retry;
+pub mod send;
 pub mod throttle;
 
-pub use retry::{parse_retry_after, Attempts, RetryPolicy, Verdict};
+pub use retry::{parse_retry_after, Attempt, Attempts, RetryPolicy, Verdict};
+pub use send::{with_retries, Answer, Call, Outcome, Retryable, Sender};
 pub use throttle::Throttle;
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
@@ -43,7 +46,7 @@ impl Received {
 
 /// Sends a request and reads the whole answer. A connection dropped before the body is
 /// complete is a connection error (transient), like one dropped before the headers.
-pub async fn receive(request: reqwest::RequestBuilder) -> Result<Received, String> {
+pub async fn receive(request: reqwest::RequestBuilder) -> Result<Received, ConnectionError> {
     let response = request.send().await.map_err(|err| connection_error(&err))?;
     let status = response.status();
     let headers = response.headers().clone();
@@ -72,22 +75,48 @@ pub fn client() -> Result<reqwest::Client, reqwest::Error> {
         .build()
 }
 
+/// A request that got no complete answer. Its text names the kind of failure and its causes,
+/// innermost last, and never the URL (which may carry ids users did not ask to log).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ConnectionError {
+    /// No answer in time.
+    #[error("timed out{0}")]
+    Timeout(Causes),
+    /// No connection could be made.
+    #[error("could not connect{0}")]
+    Connect(Causes),
+    /// The connection failed otherwise, e.g. dropped before the body was complete.
+    #[error("connection failed{0}")]
+    Other(Causes),
+}
+
+/// The causes of a connection failure, outermost first; shown as `: cause: inner cause`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Causes(Vec<String>);
+
+impl std::fmt::Display for Causes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.iter().try_for_each(|cause| write!(f, ": {cause}"))
+    }
+}
+
 /// Describes a connection failure by its kind and causes, without the URL.
-pub fn connection_error(err: &reqwest::Error) -> String {
-    let mut text = if err.is_timeout() {
-        "timed out".to_owned()
-    } else if err.is_connect() {
-        "could not connect".to_owned()
-    } else {
-        "connection failed".to_owned()
-    };
+pub fn connection_error(err: &reqwest::Error) -> ConnectionError {
+    // reqwest's own text names the URL; its causes (hyper, io, rustls) do not.
+    let mut causes = Vec::new();
     let mut source = std::error::Error::source(err);
     while let Some(inner) = source {
-        text.push_str(": ");
-        text.push_str(&inner.to_string());
+        causes.push(inner.to_string());
         source = inner.source();
     }
-    text
+    let causes = Causes(causes);
+    if err.is_timeout() {
+        ConnectionError::Timeout(causes)
+    } else if err.is_connect() {
+        ConnectionError::Connect(causes)
+    } else {
+        ConnectionError::Other(causes)
+    }
 }
 
 /// Replaces ids in a path with `{id}` so logs, stats and throttling group calls by route.
@@ -186,6 +215,9 @@ impl BaseUrl {
 }
 
 #[cfg(test)]
+mod properties;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -239,6 +271,19 @@ mod tests {
         assert_eq!(
             url.as_str(),
             "https://graph.example/v1.0/servicePrincipals?$filter=displayName%20eq%20%27Bob%27%27s%20app%27"
+        );
+    }
+
+    #[test]
+    fn connection_errors_show_their_kind_then_their_causes() {
+        let causes = Causes(vec!["tcp connect error".into(), "refused".into()]);
+        assert_eq!(
+            ConnectionError::Connect(causes).to_string(),
+            "could not connect: tcp connect error: refused"
+        );
+        assert_eq!(
+            ConnectionError::Timeout(Causes::default()).to_string(),
+            "timed out"
         );
     }
 

@@ -6,6 +6,7 @@
 //! as long as it ends before the call's deadline; the operation's timeout cuts in beyond that.
 //! It knows nothing of either API's bodies.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use backon::{BackoffBuilder, ExponentialBuilder};
@@ -68,13 +69,52 @@ impl Verdict {
     }
 }
 
+/// One attempt of a call, handed to the code that makes it.
+#[derive(Clone, Debug)]
+pub struct Attempt {
+    number: usize,
+    service: &'static str,
+    request: Arc<str>,
+    route: Arc<str>,
+}
+
+impl Attempt {
+    /// 1 for the first attempt.
+    pub fn number(&self) -> usize {
+        self.number
+    }
+
+    /// The request as breadcrumbs name it, e.g. `GET /v1.0/servicePrincipals/{id}`.
+    pub fn request(&self) -> &str {
+        &self.request
+    }
+
+    /// The route template the request goes to, which throttling holds.
+    pub fn route(&self) -> &str {
+        &self.route
+    }
+
+    /// Notes that the operation now waits for this attempt's answer (again, after waiting
+    /// for something else first, such as a token or a throttled route).
+    pub fn awaiting_answer(&self) {
+        deadline::waiting_for(|| {
+            format!(
+                "{} to answer {} (attempt {})",
+                self.service, self.request, self.number
+            )
+        });
+    }
+}
+
 /// The retry state of one logical call.
 pub struct Attempts {
     policy: RetryPolicy,
     /// The service called, e.g. `Microsoft Graph`.
     service: &'static str,
     /// The request, e.g. `POST /v1.0/roleManagement/directory/roleAssignments`.
-    request: String,
+    request: Arc<str>,
+    /// Its route template, e.g. `/v1.0/roleManagement/directory/roleAssignments`.
+    route: Arc<str>,
     backoff: Box<dyn Iterator<Item = Duration> + Send + Sync>,
     started: Instant,
     made: usize,
@@ -83,6 +123,16 @@ pub struct Attempts {
 impl Attempts {
     /// Starts counting attempts of `request` to `service` under `policy`.
     pub fn new(policy: &RetryPolicy, service: &'static str, request: String) -> Self {
+        Self::on_route(policy, service, request, String::new())
+    }
+
+    /// Like [`Attempts::new`], for a request to `route` (a route template).
+    pub fn on_route(
+        policy: &RetryPolicy,
+        service: &'static str,
+        request: String,
+        route: String,
+    ) -> Self {
         let backoff = ExponentialBuilder::default()
             .with_min_delay(policy.min_delay)
             .with_max_delay(policy.max_delay)
@@ -92,32 +142,25 @@ impl Attempts {
         Self {
             policy: policy.clone(),
             service,
-            request,
+            request: request.into(),
+            route: route.into(),
             backoff: Box::new(backoff),
             started: Instant::now(),
             made: 0,
         }
     }
 
-    /// Number of attempts made so far (1 during the first attempt).
-    pub fn attempt(&self) -> usize {
-        self.made
-    }
-
-    /// Records that an attempt is about to be made.
-    pub fn begin(&mut self) {
+    /// Records that an attempt is about to be made, and returns it.
+    pub fn begin(&mut self) -> Attempt {
         self.made += 1;
-        self.awaiting_answer();
-    }
-
-    /// Notes that the operation now waits for this attempt's answer.
-    pub fn awaiting_answer(&self) {
-        deadline::waiting_for(|| {
-            format!(
-                "{} to answer {} (attempt {})",
-                self.service, self.request, self.made
-            )
-        });
+        let attempt = Attempt {
+            number: self.made,
+            service: self.service,
+            request: self.request.clone(),
+            route: self.route.clone(),
+        };
+        attempt.awaiting_answer();
+        attempt
     }
 
     /// Notes that the call has its answer, so a later timeout never blames it.
@@ -167,6 +210,9 @@ impl Attempts {
 pub fn parse_retry_after(value: Option<&str>) -> Option<Duration> {
     value?.trim().parse::<u64>().ok().map(Duration::from_secs)
 }
+
+#[cfg(test)]
+mod properties;
 
 #[cfg(test)]
 mod tests {

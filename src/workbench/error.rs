@@ -36,6 +36,15 @@ impl WorkbenchError {
     }
 }
 
+impl crate::http::Retryable for WorkbenchError {
+    fn outlasted(self) -> Self {
+        match self {
+            WorkbenchError::Unexpected(message) => WorkbenchError::Transient(message),
+            other => other,
+        }
+    }
+}
+
 #[derive(serde::Deserialize, Default)]
 struct Body {
     #[serde(default)]
@@ -59,7 +68,7 @@ struct JsonApiError {
 }
 
 /// The human message of an error body, whichever of Workbench's three shapes it has.
-pub(crate) fn message_of(body: &[u8]) -> String {
+fn message_of(body: &[u8]) -> String {
     let parsed: Body = match serde_json::from_slice(body) {
         Ok(parsed) => parsed,
         Err(_) => return String::from_utf8_lossy(body).chars().take(300).collect(),
@@ -89,7 +98,7 @@ pub(crate) fn message_of(body: &[u8]) -> String {
 }
 
 /// Classifies a non-success answer.
-pub(crate) fn classify(status: u16, body: &[u8]) -> WorkbenchError {
+pub(super) fn classify(status: u16, body: &[u8]) -> WorkbenchError {
     let message = message_of(body);
     match status {
         401 => WorkbenchError::Unauthorized(message),
@@ -104,6 +113,9 @@ pub(crate) fn classify(status: u16, body: &[u8]) -> WorkbenchError {
         _ => WorkbenchError::Unexpected(format!("HTTP {status}: {message}")),
     }
 }
+
+#[cfg(test)]
+mod properties;
 
 #[cfg(test)]
 mod tests {

@@ -6,23 +6,16 @@
 pub mod error;
 pub mod types;
 
-use std::sync::Arc;
-use std::time::Instant;
-
 use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::Value;
-use tracing::{debug, warn, Instrument};
 use url::Url;
 
 pub use error::WorkbenchError;
 pub use types::{ContextList, ContextListSpec, ContextType, Organization};
 
-use crate::http::{
-    parse_retry_after, receive, route_template, Attempts, BaseUrl, NotABase, RetryPolicy, Throttle,
-    Verdict,
-};
+use crate::http::{Answer, BaseUrl, NotABase, Outcome, RetryPolicy, Sender, Verdict};
 use types::Resource;
 
 const CONTEXT_VARIABLES: &[&str] = &["api", "v2", "context_variables"];
@@ -33,13 +26,11 @@ const PAGE_LIMIT: usize = 500;
 /// A Workbench client for one API key (and, for multi-organization keys, one organization).
 #[derive(Clone)]
 pub struct WorkbenchClient {
-    http: reqwest::Client,
     /// `<workbench url>/`
     base: BaseUrl,
     api_key: SecretString,
     organization_id: Option<String>,
-    retry: RetryPolicy,
-    throttle: Arc<Throttle>,
+    sender: Sender,
 }
 
 impl std::fmt::Debug for WorkbenchClient {
@@ -51,17 +42,19 @@ impl std::fmt::Debug for WorkbenchClient {
     }
 }
 
+/// A JSON:API document: its data and the link to the next page.
 #[derive(Deserialize)]
-pub(crate) struct Document<T> {
-    pub(crate) data: T,
+struct Document<T> {
+    data: T,
     #[serde(default)]
-    pub(crate) links: Links,
+    links: Links,
 }
 
+/// A document's links.
 #[derive(Deserialize, Default)]
-pub(crate) struct Links {
+struct Links {
     #[serde(default)]
-    pub(crate) next: Option<String>,
+    next: Option<String>,
 }
 
 impl WorkbenchClient {
@@ -74,12 +67,10 @@ impl WorkbenchClient {
         retry: RetryPolicy,
     ) -> Result<Self, NotABase> {
         Ok(Self {
-            http,
             base: BaseUrl::new(workbench_url)?,
             api_key,
             organization_id,
-            retry,
-            throttle: Arc::default(),
+            sender: Sender::new(http, retry, "Expel Workbench", "workbench"),
         })
     }
 
@@ -88,78 +79,33 @@ impl WorkbenchClient {
         self.organization_id.as_deref()
     }
 
+    /// Sends one logical request, retrying what is transient, and returns a success answer.
     async fn send(
         &self,
         method: Method,
         url: Url,
         body: Option<&Value>,
     ) -> Result<bytes::Bytes, WorkbenchError> {
-        let route = route_template(url.path());
-        let request = format!("{method} {route}");
-        let mut attempts = Attempts::new(&self.retry, "Expel Workbench", request.clone());
-        loop {
-            self.throttle.pass(&route, &request).await;
-            attempts.begin();
-            let span = tracing::debug_span!(
-                "workbench",
-                method = %method,
-                route = %route,
-                attempt = attempts.attempt()
-            );
-            let started = Instant::now();
-            let mut request = self
-                .http
-                .request(method.clone(), url.clone())
-                .bearer_auth(self.api_key.expose_secret())
-                .header("accept", "application/json");
-            if let Some(body) = body {
-                request = request.json(body);
-            }
-            let outcome = receive(request).instrument(span.clone()).await;
-            let elapsed_ms = started.elapsed().as_millis() as u64;
-            let (verdict, error) = match outcome {
-                Ok(received) => {
-                    let status = received.status;
-                    let retry_after = parse_retry_after(received.header("retry-after"));
-                    span.in_scope(|| {
-                        debug!(
-                            status = status.as_u16(),
-                            duration_ms = elapsed_ms,
-                            "workbench response"
-                        )
-                    });
-                    if status.is_success() {
-                        attempts.answered();
-                        return Ok(received.body);
-                    }
-                    let verdict = self.throttle.verdict(&route, status.as_u16(), retry_after);
-                    (verdict, error::classify(status.as_u16(), &received.body))
+        let (method, url) = (&method, &url);
+        self.sender
+            .send(method, url.path(), |attempt| async move {
+                let request = self
+                    .sender
+                    .request(method, url, body)
+                    .bearer_auth(self.api_key.expose_secret());
+                match self.sender.exchange(&attempt, request).await {
+                    Answer::Success(body) => Outcome::Done(body),
+                    Answer::Refused { received, verdict } => Outcome::Failed {
+                        verdict,
+                        error: error::classify(received.status.as_u16(), &received.body),
+                    },
+                    Answer::Dropped(err) => Outcome::Failed {
+                        verdict: Verdict::Transient(None),
+                        error: WorkbenchError::Transient(err.to_string()),
+                    },
                 }
-                Err(message) => {
-                    span.in_scope(|| debug!(duration_ms = elapsed_ms, error = %message, "workbench connection failed"));
-                    (Verdict::Transient(None), WorkbenchError::Transient(message))
-                }
-            };
-            match attempts.next_delay(verdict) {
-                Some(delay) => {
-                    span.in_scope(|| {
-                        warn!(
-                            delay_ms = delay.as_millis() as u64,
-                            "retrying workbench request: {error}"
-                        )
-                    });
-                    tokio::time::sleep(delay).await;
-                }
-                None => {
-                    return Err(match (verdict, error) {
-                        (Verdict::Transient(_), WorkbenchError::Unexpected(m)) => {
-                            WorkbenchError::Transient(m)
-                        }
-                        (_, error) => error,
-                    })
-                }
-            }
-        }
+            })
+            .await
     }
 
     async fn get_one(&self, url: Url) -> Result<Resource, WorkbenchError> {
@@ -194,7 +140,8 @@ impl WorkbenchClient {
         Ok(items)
     }
 
-    pub(crate) fn same_origin(&self, current: &Url, link: &str) -> Result<Url, WorkbenchError> {
+    /// Resolves a next link against the page it was read from, keeping it on the Workbench URL.
+    fn same_origin(&self, current: &Url, link: &str) -> Result<Url, WorkbenchError> {
         let next = current
             .join(link)
             .map_err(|err| WorkbenchError::Unexpected(format!("bad links.next {link:?}: {err}")))?;
@@ -307,7 +254,11 @@ impl WorkbenchClient {
     }
 }
 
-pub(crate) fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, WorkbenchError> {
+/// Decodes an answer, or says it could not.
+fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, WorkbenchError> {
     serde_json::from_slice(bytes)
         .map_err(|err| WorkbenchError::Unexpected(format!("could not decode the answer: {err}")))
 }
+
+#[cfg(test)]
+mod properties;

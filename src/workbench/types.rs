@@ -254,6 +254,9 @@ pub(crate) fn update_document(id: &str, spec: &ContextListSpec) -> Value {
 }
 
 #[cfg(test)]
+mod properties;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

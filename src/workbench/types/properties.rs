@@ -1,0 +1,45 @@
+//! Properties of reading Workbench resources as context lists.
+
+use proptest::prelude::*;
+use proptest::sample::select;
+use serde_json::{json, Value};
+
+use super::{ContextType, Resource};
+use crate::test_strategies::config;
+
+proptest! {
+    #![proptest_config(config(256))]
+
+    #[test]
+    fn well_formed_context_variables_read_back_every_value_as_text(
+        context_type in select(ContextType::ALL.to_vec()),
+        name in ".{0,30}",
+        values in prop::collection::vec(
+            prop_oneof![
+                ".{0,20}".prop_map(Value::String),
+                any::<u16>().prop_map(Value::from),
+            ],
+            0..8,
+        ),
+        organization in ".{0,20}",
+    ) {
+        let resource: Resource = serde_json::from_value(json!({
+            "type": "context_variables",
+            "id": "cv-1",
+            "attributes": {"name": name, "context_type": context_type.as_str(), "value": values},
+            "relationships": {
+                "organization": {"data": {"type": "organizations", "id": organization}},
+            },
+        }))
+        .map_err(|err| TestCaseError::fail(err.to_string()))?;
+        let list = resource.into_context_list().map_err(TestCaseError::fail)?;
+        let expected: Vec<String> = values
+            .iter()
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+            .collect();
+        prop_assert_eq!(list.values, expected);
+        prop_assert_eq!(list.name, name);
+        prop_assert_eq!(list.context_type, context_type);
+        prop_assert_eq!(list.organization_id, Some(organization));
+    }
+}
