@@ -1,12 +1,12 @@
 //! `expel_context_list` data source: reads an existing Workbench context list by `name` or `id`.
 
 use async_trait::async_trait;
-use tf_provider::schema::{Block, Description, Schema};
+use tf_provider::schema::Schema;
 use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{AttributePath, DataSource, Diagnostics};
 
 use crate::framework::diagnostics::workbench_error;
-use crate::framework::ProviderData;
+use crate::framework::{schema, ProviderData};
 use crate::resources::context_list::{attributes, lookup, state_of, ImportId, State};
 
 /// The data source.
@@ -51,20 +51,10 @@ impl DataSource for ContextListDataSource {
     type ProviderMetaState<'a> = ValueEmpty;
 
     fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
-        Some(Schema {
-            version: 0,
-            block: Block {
-                version: 0,
-                attributes: attributes(false)
-                    .into_iter()
-                    .map(|(name, attribute)| (name.to_owned(), attribute))
-                    .collect(),
-                description: Description::markdown(
-                    "Reads a Workbench organization context list by name or id.",
-                ),
-                ..Default::default()
-            },
-        })
+        Some(schema::data_source(
+            "Reads a Workbench organization context list by name or id.",
+            attributes(false),
+        ))
     }
 
     async fn validate<'a>(&self, diags: &mut Diagnostics, config: State) -> Option<()> {

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
-use tf_provider::schema::{AttributeConstraint, AttributeType, Block, Description, Schema};
+use tf_provider::schema::{AttributeConstraint, AttributeType, Schema};
 use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{AttributePath, DataSource, Diagnostics};
 
@@ -225,38 +225,15 @@ impl DataSource for ServicePrincipalDataSource {
     type ProviderMetaState<'a> = ValueEmpty;
 
     fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
-        let mut attributes = HashMap::new();
-        attributes.insert(
-            "client_id".to_owned(),
-            schema::optional_computed_string("Application (client) id to look up. Exactly one of `client_id` and `display_name`."),
-        );
-        attributes.insert(
-            "display_name".to_owned(),
-            schema::optional_computed_string(
-                "Display name to look up; must match exactly one service principal.",
-            ),
-        );
-        attributes.insert(
-            "object_id".to_owned(),
-            schema::computed_string("Object id of the service principal."),
-        );
-        attributes.insert(
-            "app_roles".to_owned(),
-            schema::typed(
-                granted_role_type(),
-                AttributeConstraint::Computed,
-                "App roles (application permissions) granted to the service principal, with admin consent.",
-            ),
-        );
-        Some(Schema {
-            version: 0,
-            block: Block {
-                version: 0,
-                attributes,
-                description: Description::markdown("Looks up a service principal (enterprise application) and the app roles granted to it."),
-                ..Default::default()
-            },
-        })
+        Some(schema::data_source(
+            "Looks up a service principal (enterprise application) and the app roles granted to it.",
+            [
+                ("client_id", schema::optional_computed_string("Application (client) id to look up. Exactly one of `client_id` and `display_name`.")),
+                ("display_name", schema::optional_computed_string("Display name to look up; must match exactly one service principal.")),
+                ("object_id", schema::computed_string("Object id of the service principal.")),
+                ("app_roles", schema::typed(granted_role_type(), AttributeConstraint::Computed, "App roles (application permissions) granted to the service principal, with admin consent.")),
+            ],
+        ))
     }
 
     async fn validate<'a>(&self, diags: &mut Diagnostics, config: State) -> Option<()> {

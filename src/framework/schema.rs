@@ -60,3 +60,22 @@ pub fn typed(
 ) -> Attribute {
     attribute(attr_type, constraint, description)
 }
+
+/// A data source's schema (version 0): its attributes, described.
+pub fn data_source(
+    description: &str,
+    attributes: impl IntoIterator<Item = (&'static str, Attribute)>,
+) -> tf_provider::schema::Schema {
+    tf_provider::schema::Schema {
+        version: 0,
+        block: tf_provider::schema::Block {
+            version: 0,
+            attributes: attributes
+                .into_iter()
+                .map(|(name, attribute)| (name.to_owned(), attribute))
+                .collect(),
+            description: Description::markdown(description),
+            ..Default::default()
+        },
+    }
+}
