@@ -13,8 +13,6 @@ pub mod framework;
 pub mod graph;
 pub mod http;
 pub mod logging;
-#[cfg(test)]
-mod parser_properties;
 pub mod provider;
 pub mod remediation;
 pub mod resources;

@@ -1,5 +1,5 @@
 //! Generators for the property tests beside each parser of untrusted input (the `properties`
-//! test modules, and `parser_properties` for the resources' IDs and values).
+//! test modules).
 //!
 //! The first property of each parser is that no input makes it panic: a panic in a provider
 //! plugin kills the plugin process and Terraform reports a crash instead of a diagnostic. The
@@ -130,6 +130,30 @@ pub(crate) fn guid() -> BoxedStrategy<Value> {
 
 pub(crate) fn id() -> BoxedStrategy<Value> {
     prop_oneof![guid(), string()].boxed()
+}
+
+/// Import-ID-like text: pieces of valid IDs, separators and noise.
+pub(crate) fn id_text() -> BoxedStrategy<String> {
+    let piece = prop_oneof![
+        guid().prop_map(|v| v.as_str().unwrap_or_default().to_owned()),
+        select(&[
+            "reset_credentials",
+            "remove_malicious_email",
+            "custom",
+            "expel",
+            "name:",
+            "/roleManagement/directory/roleAssignments/",
+            "/",
+            " ",
+            "\t",
+            "",
+        ])
+        .prop_map(str::to_owned),
+        text(),
+    ];
+    prop::collection::vec(piece, 0..5)
+        .prop_map(|pieces| pieces.concat())
+        .boxed()
 }
 
 pub(crate) fn one_of(names: &'static [&'static str]) -> BoxedStrategy<Value> {

@@ -258,6 +258,9 @@ pub mod shared_state {
 }
 
 #[cfg(test)]
+mod properties;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

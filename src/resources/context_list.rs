@@ -648,6 +648,9 @@ impl ResourceType for ContextListResource {
 }
 
 #[cfg(test)]
+mod properties;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

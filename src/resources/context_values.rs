@@ -134,6 +134,9 @@ pub fn duplicates(context_type: ContextType, values: &[&str]) -> Vec<(String, St
 }
 
 #[cfg(test)]
+mod properties;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -921,6 +921,9 @@ impl ResourceType for RemediationPermissionsResource {
 }
 
 #[cfg(test)]
+mod properties;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

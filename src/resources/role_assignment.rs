@@ -735,6 +735,9 @@ impl ResourceType for RoleAssignmentResource {
 }
 
 #[cfg(test)]
+mod properties;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

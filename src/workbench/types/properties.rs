@@ -1,11 +1,11 @@
-//! Properties of reading Workbench resources as context lists.
+//! Properties of reading Workbench resources as context lists, and context type names.
 
 use proptest::prelude::*;
 use proptest::sample::select;
 use serde_json::{json, Value};
 
 use super::{ContextType, Resource};
-use crate::test_strategies::config;
+use crate::test_strategies::{config, text};
 
 proptest! {
     #![proptest_config(config(256))]
@@ -41,5 +41,20 @@ proptest! {
         prop_assert_eq!(list.name, name);
         prop_assert_eq!(list.context_type, context_type);
         prop_assert_eq!(list.organization_id, Some(organization));
+    }
+}
+
+proptest! {
+    #![proptest_config(config(512))]
+
+    #[test]
+    fn context_types_parse_only_from_their_own_names(text in prop_oneof![
+        select(ContextType::ALL.to_vec()).prop_map(|t| t.as_str().to_owned()),
+        text(),
+    ]) {
+        match text.parse::<ContextType>() {
+            Ok(t) => prop_assert_eq!(t.as_str(), text),
+            Err(err) => prop_assert!(err.contains("email_address"), "{err}"),
+        }
     }
 }
