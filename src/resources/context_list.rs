@@ -333,7 +333,7 @@ fn validate(state: &State, diags: &mut Diagnostics) {
             Err(err) => {
                 diags.error(
                     "Unknown context_type",
-                    err,
+                    err.to_string(),
                     AttributePath::new("context_type"),
                 );
                 None
@@ -357,6 +357,7 @@ fn validate(state: &State, diags: &mut Diagnostics) {
     let bad: Vec<String> = values
         .iter()
         .filter_map(|v| context_values::check(context_type, v).err())
+        .map(|err| err.to_string())
         .collect();
     if !bad.is_empty() {
         let shown: Vec<&String> = bad.iter().take(20).collect();

@@ -71,8 +71,18 @@ fn cidr_ok(value: &str) -> bool {
     prefix <= if address.is_ipv4() { 32 } else { 128 }
 }
 
+/// A value that does not fit its context type.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{value:?} is not {expected}")]
+pub struct InvalidValue {
+    /// The value.
+    pub value: String,
+    /// What a value of the type looks like.
+    pub expected: &'static str,
+}
+
 /// Checks one value; the error says what the value should look like.
-pub fn check(context_type: ContextType, value: &str) -> Result<(), String> {
+pub fn check(context_type: ContextType, value: &str) -> Result<(), InvalidValue> {
     let expected = match context_type {
         ContextType::EmailAddress if email_ok(value) => return Ok(()),
         ContextType::EmailAddress => "an email address such as quarantine@contoso.com",
@@ -115,7 +125,10 @@ pub fn check(context_type: ContextType, value: &str) -> Result<(), String> {
         ContextType::Other if !value.trim().is_empty() => return Ok(()),
         ContextType::Other => "a non-empty value",
     };
-    Err(format!("{value:?} is not {expected}"))
+    Err(InvalidValue {
+        value: value.to_owned(),
+        expected,
+    })
 }
 
 /// Pairs of values that are the same value for this type but spelled differently.
@@ -204,7 +217,10 @@ mod tests {
     #[test]
     fn errors_name_the_value_and_the_expected_form() {
         let err = check(ContextType::Port, "https").unwrap_err();
-        assert_eq!(err, "\"https\" is not a port number from 1 to 65535");
+        assert_eq!(
+            err.to_string(),
+            "\"https\" is not a port number from 1 to 65535"
+        );
     }
 
     #[test]

@@ -79,20 +79,22 @@ impl fmt::Display for ContextType {
     }
 }
 
+/// A name that is not a context type.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown context type {name:?}; use one of {}", ContextType::ALL.map(ContextType::as_str).join(", "))]
+pub struct UnknownContextType {
+    /// The name given.
+    pub name: String,
+}
+
 impl FromStr for ContextType {
-    type Err = String;
+    type Err = UnknownContextType;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         ContextType::ALL
             .into_iter()
             .find(|t| t.as_str() == s)
-            .ok_or_else(|| {
-                let names: Vec<_> = ContextType::ALL.iter().map(|t| t.as_str()).collect();
-                format!(
-                    "unknown context type {s:?}; use one of {}",
-                    names.join(", ")
-                )
-            })
+            .ok_or_else(|| UnknownContextType { name: s.to_owned() })
     }
 }
 
@@ -170,7 +172,8 @@ impl Resource {
         let context_type: ContextType = self
             .text("context_type")
             .ok_or("context_variables entry without context_type")?
-            .parse()?;
+            .parse()
+            .map_err(|err: UnknownContextType| err.to_string())?;
         let values = match self.attributes.get("value") {
             Some(Value::Array(items)) => items.iter().map(scalar_text).collect(),
             Some(Value::Null) | None => Vec::new(),
@@ -277,6 +280,7 @@ mod tests {
         assert!("mac_address"
             .parse::<ContextType>()
             .unwrap_err()
+            .to_string()
             .contains("email_address"));
     }
 

@@ -27,7 +27,7 @@ proptest! {
         other in text(),
     ) {
         if let Err(err) = check(context_type, &value) {
-            prop_assert!(err.starts_with(&format!("{value:?} is not ")), "{err}");
+            prop_assert!(err.to_string().starts_with(&format!("{value:?} is not ")), "{err}");
         }
         prop_assert!(same_value(context_type, &value, &value));
         let _ = same_value(context_type, &value, &other);
@@ -46,7 +46,7 @@ proptest! {
     ) {
         let v4 = Ipv4Addr::from(v4);
         let v6 = Ipv6Addr::from(v6);
-        let passes = |t: ContextType, v: &str| check(t, v).map_err(TestCaseError::fail);
+        let passes = |t: ContextType, v: &str| check(t, v).map_err(|err| TestCaseError::fail(err.to_string()));
         passes(ContextType::IpAddress, &v4.to_string())?;
         passes(ContextType::IpAddress, &v6.to_string())?;
         passes(ContextType::CidrBlock, &format!("{v4}/{v4_prefix}"))?;

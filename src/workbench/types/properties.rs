@@ -54,7 +54,7 @@ proptest! {
     ]) {
         match text.parse::<ContextType>() {
             Ok(t) => prop_assert_eq!(t.as_str(), text),
-            Err(err) => prop_assert!(err.contains("email_address"), "{err}"),
+            Err(err) => prop_assert!(err.to_string().contains("email_address"), "{err}"),
         }
     }
 }
