@@ -212,23 +212,187 @@ pub struct ProviderConfig {
 }
 
 /// A configuration problem, attached to the attribute that causes it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ConfigError {
-    /// The attribute to fix (`None` for the block as a whole).
-    pub attribute: Option<&'static str>,
-    /// One line.
-    pub summary: String,
-    /// What to do.
-    pub detail: String,
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// An endpoint that does not parse as a URL.
+    NotAUrl {
+        /// The endpoint attribute.
+        attribute: &'static str,
+        /// Its environment variable.
+        env: &'static str,
+        /// The value given.
+        value: String,
+        /// Why it does not parse.
+        reason: url::ParseError,
+    },
+    /// An endpoint that is neither https nor http on a loopback host.
+    NotHttps {
+        /// The endpoint attribute.
+        attribute: &'static str,
+        /// Its environment variable.
+        env: &'static str,
+        /// The value given.
+        value: String,
+    },
+    /// An endpoint with a query, fragment or user info.
+    NotABaseUrl {
+        /// The endpoint attribute.
+        attribute: &'static str,
+        /// Its environment variable.
+        env: &'static str,
+        /// The value given.
+        value: String,
+    },
+    /// An id that must be a GUID but is not.
+    NotAGuid {
+        /// The id attribute.
+        attribute: &'static str,
+        /// Its environment variable.
+        env: &'static str,
+        /// The value given.
+        value: String,
+    },
+    /// A flag's environment variable that is not true, false, 1 or 0.
+    NotABoolean {
+        /// The flag attribute.
+        attribute: &'static str,
+        /// Its environment variable.
+        env: &'static str,
+        /// The variable's raw value.
+        value: String,
+    },
+    /// `use_oidc` is true but neither `oidc_token` nor `oidc_token_file_path` is set.
+    OidcTokenMissing,
+    /// An `environment` that names no known cloud.
+    UnknownCloud {
+        /// The value given.
+        value: String,
+    },
+    /// Several credentials are set; the provider never guesses which one to use.
+    AmbiguousCredential {
+        /// Each credential attribute that is set with its environment variable, in precedence order.
+        credentials: Vec<(&'static str, &'static str)>,
+    },
+    /// A credential is set without an id it needs (e.g. a client secret without client id).
+    CredentialNeeds {
+        /// The missing id attribute.
+        attribute: &'static str,
+        /// Its environment variable.
+        env: &'static str,
+        /// The credential attribute that is set.
+        credential: &'static str,
+        /// What the credential is, in words ("client secret").
+        kind: &'static str,
+    },
 }
 
 impl ConfigError {
-    fn on(attribute: &'static str, summary: impl Into<String>, detail: impl Into<String>) -> Self {
-        Self {
-            attribute: Some(attribute),
-            summary: summary.into(),
-            detail: detail.into(),
+    /// The attribute to fix (`None` for the block as a whole).
+    pub fn attribute(&self) -> Option<&'static str> {
+        match self {
+            ConfigError::NotAUrl { attribute, .. }
+            | ConfigError::NotHttps { attribute, .. }
+            | ConfigError::NotABaseUrl { attribute, .. }
+            | ConfigError::NotAGuid { attribute, .. }
+            | ConfigError::NotABoolean { attribute, .. }
+            | ConfigError::CredentialNeeds { attribute, .. } => Some(attribute),
+            ConfigError::OidcTokenMissing => Some("use_oidc"),
+            ConfigError::UnknownCloud { .. } => Some("environment"),
+            // The first credential is the one precedence would pick; point at the first extra one.
+            ConfigError::AmbiguousCredential { credentials } => {
+                credentials.get(1).map(|(name, _)| *name)
+            }
         }
+    }
+
+    /// One line.
+    pub fn summary(&self) -> String {
+        match self {
+            ConfigError::NotAUrl { attribute, .. } => format!("{attribute} is not a URL"),
+            ConfigError::NotHttps { attribute, .. } => format!("{attribute} must use https"),
+            ConfigError::NotABaseUrl { attribute, .. } => {
+                format!("{attribute} must be a plain base URL")
+            }
+            ConfigError::NotAGuid { attribute, .. } => format!("{attribute} must be a GUID"),
+            ConfigError::NotABoolean { env, .. } => format!("{env} must be true or false"),
+            ConfigError::OidcTokenMissing => {
+                "use_oidc is true but no OIDC token is configured".to_owned()
+            }
+            ConfigError::UnknownCloud { .. } => "Unknown environment".to_owned(),
+            ConfigError::AmbiguousCredential { .. } => {
+                "More than one Microsoft Entra credential is configured".to_owned()
+            }
+            ConfigError::CredentialNeeds {
+                attribute,
+                credential,
+                ..
+            } => format!("{attribute} is required with {credential}"),
+        }
+    }
+
+    /// What to do.
+    pub fn detail(&self) -> String {
+        match self {
+            ConfigError::NotAUrl {
+                attribute,
+                env,
+                value,
+                reason,
+            } => format!("{attribute} ({env}) is {value:?}: {reason}. Use a URL such as https://host."),
+            ConfigError::NotHttps {
+                attribute,
+                env,
+                value,
+            } => format!(
+                "{attribute} ({env}) is {value:?}. Endpoints must be https://; plain http:// is only allowed for loopback hosts (127.0.0.0/8, ::1, localhost) such as the embedded sandbox."
+            ),
+            ConfigError::NotABaseUrl {
+                attribute,
+                env,
+                value,
+            } => format!(
+                "{attribute} ({env}) is {value:?}; remove the query, fragment or user info."
+            ),
+            ConfigError::NotAGuid {
+                attribute,
+                env,
+                value,
+            } => format!(
+                "{attribute} ({env}) is {value:?}; expected a GUID like 00000000-0000-0000-0000-000000000000 (find it in the Azure portal under Microsoft Entra ID > Overview)."
+            ),
+            ConfigError::NotABoolean { env, value, .. } => {
+                format!("{env} is {value:?}; set it to true or false, or unset it.")
+            }
+            ConfigError::OidcTokenMissing => "Set oidc_token (ARM_OIDC_TOKEN) or oidc_token_file_path (ARM_OIDC_TOKEN_FILE_PATH), or set use_oidc to false.".to_owned(),
+            ConfigError::UnknownCloud { value } => format!(
+                "environment (ARM_ENVIRONMENT) is {value:?}; use global, usgovernment or china."
+            ),
+            ConfigError::AmbiguousCredential { credentials } => {
+                let names: Vec<String> = credentials
+                    .iter()
+                    .map(|(name, env)| format!("{name} ({env})"))
+                    .collect();
+                format!(
+                    "{} are all set, so it is ambiguous which one to sign in with. Keep exactly one of them (the provider never guesses).",
+                    names.join(" and ")
+                )
+            }
+            ConfigError::CredentialNeeds {
+                attribute,
+                env,
+                kind,
+                ..
+            } => format!(
+                "Signing in with {kind} needs {attribute}; set it in the provider block or in {env}."
+            ),
+        }
+    }
+}
+
+// Diagnostics use summary and detail separately; Display joins them for logs and tests.
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.summary(), self.detail())
     }
 }
 
@@ -338,12 +502,11 @@ impl Inputs<'_> {
                     "true" | "1" => Some(true),
                     "false" | "0" => Some(false),
                     _ => {
-                        let env = Self::spec(name).env;
-                        self.errors.push(ConfigError::on(
-                            name,
-                            format!("{env} must be true or false"),
-                            format!("{env} is {raw:?}; set it to true or false, or unset it."),
-                        ));
+                        self.errors.push(ConfigError::NotABoolean {
+                            attribute: name,
+                            env: Self::spec(name).env,
+                            value: raw,
+                        });
                         None
                     }
                 }
@@ -364,12 +527,11 @@ fn is_loopback(url: &Url) -> bool {
 /// Parses an endpoint: `https://` anywhere, `http://` only on loopback (the embedded sandbox).
 pub fn validate_endpoint(attribute: &'static str, raw: &str) -> Result<Url, ConfigError> {
     let env = Inputs::spec(attribute).env;
-    let url = Url::parse(raw).map_err(|err| {
-        ConfigError::on(
-            attribute,
-            format!("{attribute} is not a URL"),
-            format!("{attribute} ({env}) is {raw:?}: {err}. Use a URL such as https://host."),
-        )
+    let url = Url::parse(raw).map_err(|reason| ConfigError::NotAUrl {
+        attribute,
+        env,
+        value: raw.to_owned(),
+        reason,
     })?;
     let allowed = match url.scheme() {
         "https" => true,
@@ -377,36 +539,29 @@ pub fn validate_endpoint(attribute: &'static str, raw: &str) -> Result<Url, Conf
         _ => false,
     };
     if !allowed || url.host().is_none() {
-        return Err(ConfigError::on(
+        return Err(ConfigError::NotHttps {
             attribute,
-            format!("{attribute} must use https"),
-            format!(
-                "{attribute} ({env}) is {raw:?}. Endpoints must be https://; plain http:// is only allowed for loopback hosts (127.0.0.0/8, ::1, localhost) such as the embedded sandbox."
-            ),
-        ));
+            env,
+            value: raw.to_owned(),
+        });
     }
     if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
-        return Err(ConfigError::on(
+        return Err(ConfigError::NotABaseUrl {
             attribute,
-            format!("{attribute} must be a plain base URL"),
-            format!("{attribute} ({env}) is {raw:?}; remove the query, fragment or user info."),
-        ));
+            env,
+            value: raw.to_owned(),
+        });
     }
     Ok(url)
 }
 
 fn guid(attribute: &'static str, value: &str) -> Result<String, ConfigError> {
-    let env = Inputs::spec(attribute).env;
     uuid::Uuid::parse_str(value)
         .map(|id| id.hyphenated().to_string())
-        .map_err(|_| {
-            ConfigError::on(
-                attribute,
-                format!("{attribute} must be a GUID"),
-                format!(
-                    "{attribute} ({env}) is {value:?}; expected a GUID like 00000000-0000-0000-0000-000000000000 (find it in the Azure portal under Microsoft Entra ID > Overview)."
-                ),
-            )
+        .map_err(|_| ConfigError::NotAGuid {
+            attribute,
+            env: env_name(attribute),
+            value: value.to_owned(),
         })
 }
 
@@ -500,11 +655,7 @@ fn explicit_credentials(inputs: &mut Inputs<'_>) -> Vec<(&'static str, Credentia
                 "use_oidc",
                 Credential::Oidc(OidcToken::File(PathBuf::from(file))),
             )),
-            (None, None) => inputs.errors.push(ConfigError::on(
-                "use_oidc",
-                "use_oidc is true but no OIDC token is configured",
-                "Set oidc_token (ARM_OIDC_TOKEN) or oidc_token_file_path (ARM_OIDC_TOKEN_FILE_PATH), or set use_oidc to false.",
-            )),
+            (None, None) => inputs.errors.push(ConfigError::OidcTokenMissing),
         }
     }
     if inputs.flag("use_msi", &c.use_msi) == Some(true) {
@@ -524,11 +675,9 @@ fn resolve_graph(inputs: &mut Inputs<'_>) -> Result<GraphSettings, Unavailable> 
         Some(name) => {
             let cloud = Cloud::parse(&name);
             if cloud.is_none() {
-                inputs.errors.push(ConfigError::on(
-                    "environment",
-                    "Unknown environment",
-                    format!("environment (ARM_ENVIRONMENT) is {name:?}; use global, usgovernment or china."),
-                ));
+                inputs
+                    .errors
+                    .push(ConfigError::UnknownCloud { value: name });
             }
             cloud
         }
@@ -564,18 +713,12 @@ fn resolve_graph(inputs: &mut Inputs<'_>) -> Result<GraphSettings, Unavailable> 
 
     let mut explicit = explicit_credentials(inputs);
     if explicit.len() > 1 {
-        let names: Vec<String> = explicit
-            .iter()
-            .map(|(name, _)| format!("{name} ({})", env_name(name)))
-            .collect();
-        inputs.errors.push(ConfigError::on(
-            explicit[1].0,
-            "More than one Microsoft Entra credential is configured",
-            format!(
-                "{} are all set, so it is ambiguous which one to sign in with. Keep exactly one of them (the provider never guesses).",
-                names.join(" and ")
-            ),
-        ));
+        inputs.errors.push(ConfigError::AmbiguousCredential {
+            credentials: explicit
+                .iter()
+                .map(|(name, _)| (*name, env_name(name)))
+                .collect(),
+        });
         return Err(unavailable_default());
     }
     let use_cli = inputs.flag("use_cli", &c.use_cli).unwrap_or(true);
@@ -587,18 +730,17 @@ fn resolve_graph(inputs: &mut Inputs<'_>) -> Result<GraphSettings, Unavailable> 
                     ("tenant_id", tenant_id.is_none()),
                     ("client_id", client_id.is_none()),
                 ] {
-                    let already_reported =
-                        inputs.errors.iter().any(|e| e.attribute == Some(attribute));
+                    let already_reported = inputs
+                        .errors
+                        .iter()
+                        .any(|e| e.attribute() == Some(attribute));
                     if missing && !already_reported {
-                        inputs.errors.push(ConfigError::on(
+                        inputs.errors.push(ConfigError::CredentialNeeds {
                             attribute,
-                            format!("{attribute} is required with {name}"),
-                            format!(
-                                "Signing in with {} needs {attribute}; set it in the provider block or in {}.",
-                                credential.kind(),
-                                env_name(attribute)
-                            ),
-                        ));
+                            env: env_name(attribute),
+                            credential: name,
+                            kind: credential.kind(),
+                        });
                     }
                 }
             }
@@ -750,11 +892,16 @@ mod tests {
         let mut env = secret_env();
         env.push(("ARM_CLIENT_CERTIFICATE_PATH", "/tmp/c.pem"));
         let errors = resolve(ProviderConfig::default(), &env).unwrap_err();
-        let detail = &errors[0].detail;
-        assert!(
-            detail.contains("client_certificate_path") && detail.contains("client_secret"),
-            "{detail}"
+        assert_eq!(
+            errors[0],
+            ConfigError::AmbiguousCredential {
+                credentials: vec![
+                    ("client_certificate_path", "ARM_CLIENT_CERTIFICATE_PATH"),
+                    ("client_secret", "ARM_CLIENT_SECRET"),
+                ],
+            }
         );
+        assert_eq!(errors[0].attribute(), Some("client_secret"));
     }
 
     #[test]
@@ -779,16 +926,29 @@ mod tests {
         let mut env = secret_env();
         env[0] = ("ARM_TENANT_ID", "contoso");
         let errors = resolve(ProviderConfig::default(), &env).unwrap_err();
-        assert_eq!(errors[0].attribute, Some("tenant_id"));
-        assert!(errors[0].detail.contains("GUID"));
+        assert_eq!(
+            errors[0],
+            ConfigError::NotAGuid {
+                attribute: "tenant_id",
+                env: "ARM_TENANT_ID",
+                value: "contoso".into(),
+            }
+        );
     }
 
     #[test]
     fn secret_without_client_id_names_client_id() {
         let env = [("ARM_TENANT_ID", TENANT), ("ARM_CLIENT_SECRET", "s")];
         let errors = resolve(ProviderConfig::default(), &env).unwrap_err();
-        assert_eq!(errors[0].attribute, Some("client_id"));
-        assert!(errors[0].detail.contains("ARM_CLIENT_ID"));
+        assert_eq!(
+            errors[0],
+            ConfigError::CredentialNeeds {
+                attribute: "client_id",
+                env: "ARM_CLIENT_ID",
+                credential: "client_secret",
+                kind: "client secret",
+            }
+        );
     }
 
     #[test]
@@ -799,7 +959,7 @@ mod tests {
             ("ARM_USE_OIDC", "true"),
         ];
         let errors = resolve(ProviderConfig::default(), &env).unwrap_err();
-        assert_eq!(errors[0].attribute, Some("use_oidc"));
+        assert_eq!(errors, vec![ConfigError::OidcTokenMissing]);
     }
 
     #[test]
@@ -826,7 +986,12 @@ mod tests {
         let mut env = secret_env();
         env.push(("ARM_ENVIRONMENT", "germany"));
         let errors = resolve(ProviderConfig::default(), &env).unwrap_err();
-        assert_eq!(errors[0].attribute, Some("environment"));
+        assert_eq!(
+            errors[0],
+            ConfigError::UnknownCloud {
+                value: "germany".into()
+            }
+        );
     }
 
     #[test]
@@ -852,7 +1017,14 @@ mod tests {
         let mut env = secret_env();
         env.push(("ARM_USE_MSI", "yes please"));
         let errors = resolve(ProviderConfig::default(), &env).unwrap_err();
-        assert_eq!(errors[0].attribute, Some("use_msi"));
+        assert_eq!(
+            errors[0],
+            ConfigError::NotABoolean {
+                attribute: "use_msi",
+                env: "ARM_USE_MSI",
+                value: "yes please".into(),
+            }
+        );
     }
 
     #[test]
@@ -877,14 +1049,113 @@ mod tests {
             "ftp://127.0.0.1",
         ] {
             let err = validate_endpoint("graph_endpoint", bad).unwrap_err();
-            assert!(err.detail.contains("loopback"), "{bad}: {}", err.detail);
+            assert!(matches!(err, ConfigError::NotHttps { .. }), "{bad}: {err}");
         }
     }
 
     #[test]
     fn endpoints_with_credentials_or_queries_are_rejected() {
-        assert!(validate_endpoint("workbench_url", "https://user:pw@workbench.expel.io").is_err());
-        assert!(validate_endpoint("workbench_url", "https://workbench.expel.io/?x=1").is_err());
-        assert!(validate_endpoint("workbench_url", "not a url").is_err());
+        for base_only in [
+            "https://user:pw@workbench.expel.io",
+            "https://workbench.expel.io/?x=1",
+        ] {
+            let err = validate_endpoint("workbench_url", base_only).unwrap_err();
+            assert!(matches!(err, ConfigError::NotABaseUrl { .. }), "{err}");
+        }
+        let err = validate_endpoint("workbench_url", "not a url").unwrap_err();
+        assert!(matches!(err, ConfigError::NotAUrl { .. }), "{err}");
+    }
+
+    // The acceptance tests and users' scripts match these texts: they must not drift.
+    #[test]
+    fn messages_read_as_before() {
+        let cases = [
+            (
+                validate_endpoint("workbench_url", "workbench").unwrap_err(),
+                Some("workbench_url"),
+                "workbench_url is not a URL",
+                r#"workbench_url (EXPEL_WORKBENCH_URL) is "workbench": relative URL without a base. Use a URL such as https://host."#,
+            ),
+            (
+                validate_endpoint("graph_endpoint", "http://graph.example.com").unwrap_err(),
+                Some("graph_endpoint"),
+                "graph_endpoint must use https",
+                r#"graph_endpoint (EXPEL_GRAPH_ENDPOINT) is "http://graph.example.com". Endpoints must be https://; plain http:// is only allowed for loopback hosts (127.0.0.0/8, ::1, localhost) such as the embedded sandbox."#,
+            ),
+            (
+                validate_endpoint("authority_host", "https://login.example.com/?x=1").unwrap_err(),
+                Some("authority_host"),
+                "authority_host must be a plain base URL",
+                r#"authority_host (AZURE_AUTHORITY_HOST) is "https://login.example.com/?x=1"; remove the query, fragment or user info."#,
+            ),
+            (
+                guid("client_id", "my-app").unwrap_err(),
+                Some("client_id"),
+                "client_id must be a GUID",
+                r#"client_id (ARM_CLIENT_ID) is "my-app"; expected a GUID like 00000000-0000-0000-0000-000000000000 (find it in the Azure portal under Microsoft Entra ID > Overview)."#,
+            ),
+            (
+                ConfigError::NotABoolean {
+                    attribute: "use_msi",
+                    env: "ARM_USE_MSI",
+                    value: "maybe".into(),
+                },
+                Some("use_msi"),
+                "ARM_USE_MSI must be true or false",
+                r#"ARM_USE_MSI is "maybe"; set it to true or false, or unset it."#,
+            ),
+            (
+                ConfigError::OidcTokenMissing,
+                Some("use_oidc"),
+                "use_oidc is true but no OIDC token is configured",
+                "Set oidc_token (ARM_OIDC_TOKEN) or oidc_token_file_path (ARM_OIDC_TOKEN_FILE_PATH), or set use_oidc to false.",
+            ),
+            (
+                ConfigError::UnknownCloud {
+                    value: "germany".into(),
+                },
+                Some("environment"),
+                "Unknown environment",
+                r#"environment (ARM_ENVIRONMENT) is "germany"; use global, usgovernment or china."#,
+            ),
+            (
+                ConfigError::AmbiguousCredential {
+                    credentials: vec![
+                        ("client_certificate_path", "ARM_CLIENT_CERTIFICATE_PATH"),
+                        ("client_secret", "ARM_CLIENT_SECRET"),
+                    ],
+                },
+                Some("client_secret"),
+                "More than one Microsoft Entra credential is configured",
+                "client_certificate_path (ARM_CLIENT_CERTIFICATE_PATH) and client_secret (ARM_CLIENT_SECRET) are all set, so it is ambiguous which one to sign in with. Keep exactly one of them (the provider never guesses).",
+            ),
+            (
+                ConfigError::CredentialNeeds {
+                    attribute: "client_id",
+                    env: "ARM_CLIENT_ID",
+                    credential: "client_secret",
+                    kind: "client secret",
+                },
+                Some("client_id"),
+                "client_id is required with client_secret",
+                "Signing in with client secret needs client_id; set it in the provider block or in ARM_CLIENT_ID.",
+            ),
+        ];
+        for (err, attribute, summary, detail) in cases {
+            assert_eq!(err.attribute(), attribute, "{err:?}");
+            assert_eq!(err.summary(), summary, "{err:?}");
+            assert_eq!(err.detail(), detail, "{err:?}");
+        }
+    }
+
+    #[test]
+    fn display_shows_summary_and_detail() {
+        let err = ConfigError::UnknownCloud {
+            value: "germany".into(),
+        };
+        assert_eq!(
+            err.to_string(),
+            r#"Unknown environment: environment (ARM_ENVIRONMENT) is "germany"; use global, usgovernment or china."#
+        );
     }
 }

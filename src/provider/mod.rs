@@ -29,13 +29,9 @@ use config::{ConfigError, Kind, ProviderConfig, Settings, ATTRIBUTES};
 
 /// Reports a configuration problem on its attribute.
 fn config_error(diags: &mut Diagnostics, err: &ConfigError) {
-    match err.attribute {
-        Some(attribute) => diags.error(
-            err.summary.clone(),
-            err.detail.clone(),
-            AttributePath::new(attribute),
-        ),
-        None => diags.root_error(err.summary.clone(), err.detail.clone()),
+    match err.attribute() {
+        Some(attribute) => diags.error(err.summary(), err.detail(), AttributePath::new(attribute)),
+        None => diags.root_error(err.summary(), err.detail()),
     }
 }
 
