@@ -139,7 +139,7 @@ pub struct RoleDefinitionSummary {
 }
 
 /// How a list value names a user.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum UserKey {
     /// By `userPrincipalName`.
     UserPrincipalName,
@@ -194,7 +194,11 @@ impl GraphClient {
     /// users are not in the report.
     pub async fn users_without_mfa(&self) -> Result<Vec<RegistrationDetail>, GraphError> {
         let url = self.url(
-            &["reports", "authenticationMethods", "userRegistrationDetails"],
+            &[
+                "reports",
+                "authenticationMethods",
+                "userRegistrationDetails",
+            ],
             &[("$filter", "isMfaRegistered eq false")],
         );
         let rows: Vec<RegistrationDetail> = self.list(url, AUDIT_LOG).await?;
@@ -245,7 +249,10 @@ impl GraphClient {
                 };
                 let filter = filter::eq(property, value);
                 ListRequest {
-                    url: self.url(&["users"], &[("$filter", &filter), ("$select", USER_FIELDS)]),
+                    url: self.url(
+                        &["users"],
+                        &[("$filter", &filter), ("$select", USER_FIELDS)],
+                    ),
                     permission: USERS,
                 }
             })
@@ -312,7 +319,12 @@ impl GraphClient {
             });
             let permission = chunk.first().map_or(USERS, |r| r.permission);
             let answer = self
-                .send(Method::POST, self.url(&["$batch"], &[]), Some(&body), permission)
+                .send(
+                    Method::POST,
+                    self.url(&["$batch"], &[]),
+                    Some(&body),
+                    permission,
+                )
                 .await?;
             let answer: BatchAnswer = client::decode(&answer)?;
             let mut items: BTreeMap<usize, BatchItem> = answer
