@@ -292,9 +292,14 @@ async fn app_checks(
                 input.client_id
             );
             let fix = "For the Expel app, an administrator grants consent with the sign-up link Expel provides; for a custom app, create its service principal (Entra ID > Enterprise applications).";
+            let role = format!(
+                "No service principal for client_id {} to hold {}",
+                input.client_id,
+                r.directory_role()
+            );
             return Ok([
-                Check::problem(PERMISSION, detail.clone(), fix),
-                Check::problem(ROLE, detail, fix),
+                Check::problem(PERMISSION, detail, fix),
+                Check::problem(ROLE, role, fix),
             ]);
         }
         Err(err) => {
