@@ -534,11 +534,11 @@ async fn read_lists(
     Ok(lists)
 }
 
-/// Types a list of this role may have.
-fn fitting_types(r: Remediation, always: bool) -> &'static [ContextType] {
-    match (r, always) {
-        (Remediation::RemoveMaliciousEmail, _) => &[ContextType::EmailAddress],
-        (Remediation::ResetCredentials, _) => &[ContextType::Username, ContextType::EmailAddress],
+/// Types a list of the remediation may have: who to reset, or which inboxes to spare.
+fn fitting_types(r: Remediation) -> &'static [ContextType] {
+    match r {
+        Remediation::ResetCredentials => &[ContextType::Username, ContextType::EmailAddress],
+        Remediation::RemoveMaliciousEmail => &[ContextType::EmailAddress],
     }
 }
 
@@ -549,15 +549,12 @@ fn lists_check(
 ) -> Check {
     const NAME: &str = "workbench_lists";
     let mut wrong = Vec::new();
-    for (kind, lists, is_always) in [("Always", always, true), ("Never", never, false)] {
+    for (kind, lists) in [("Always", always), ("Never", never)] {
         for (id, list) in lists {
             match list {
                 None => wrong.push(format!("{kind} list {id} does not exist in Workbench")),
-                Some(list) if !fitting_types(r, is_always).contains(&list.context_type) => {
-                    let fits: Vec<&str> = fitting_types(r, is_always)
-                        .iter()
-                        .map(|t| t.as_str())
-                        .collect();
+                Some(list) if !fitting_types(r).contains(&list.context_type) => {
+                    let fits: Vec<&str> = fitting_types(r).iter().map(|t| t.as_str()).collect();
                     wrong.push(format!(
                         "{kind} list {:?} is of type {}, not {}",
                         list.name,

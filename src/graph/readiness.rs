@@ -205,6 +205,7 @@ impl GraphClient {
         // [I] userType is not documented as filterable on this report: filtered here.
         Ok(rows
             .into_iter()
+            // Rows the filter should have left out, should a replica ignore it.
             .filter(|r| !r.is_mfa_registered)
             .filter(|r| {
                 r.user_type
