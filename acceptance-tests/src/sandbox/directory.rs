@@ -552,7 +552,9 @@ async fn registration_details(
     )
 }
 
-/// `POST /$batch`: up to 20 requests, each answered as if sent alone (same token).
+/// `POST /$batch`: up to 20 requests, each answered as if sent alone (same token). The
+/// inner requests pass neither the fault layer nor the counts: stats count HTTP requests, and
+/// faults hit the batch call as a whole (real Graph may also throttle single items).
 async fn batch(
     State(shared): State<Shared>,
     headers: HeaderMap,
