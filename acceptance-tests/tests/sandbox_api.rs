@@ -994,3 +994,218 @@ async fn reads_of_a_registration_serve_the_old_list_while_replicas_are_stale() {
         "the seeded scope is still served: {read}"
     );
 }
+
+// The directory the readiness checks read (users, memberOf, organization, the registration
+// report, $batch).
+
+impl Api {
+    /// Grants the provider's identity more Graph permissions, as an administrator would.
+    fn grant_provider(&self, permissions: &[&str]) {
+        let provider = self.sandbox.seed().provider_service_principal_id.clone();
+        self.sandbox.with_world(|world| {
+            for permission in permissions {
+                world.seed_grant(&provider, permission);
+            }
+        });
+    }
+}
+
+#[tokio::test]
+async fn users_answer_their_default_properties_unless_select_names_more() {
+    let api = Api::with_defaults();
+    api.grant_provider(&["User.Read.All"]);
+    let token = api.graph_token().await;
+    let plain = json_of(
+        api.graph_get(
+            &token,
+            "/v1.0/users?$filter=userPrincipalName%20eq%20%27ADMIN@contoso.com%27",
+        )
+        .await,
+    )
+    .await;
+    let admin = &plain["value"][0];
+    assert_eq!(admin["userPrincipalName"], "admin@contoso.com", "{plain}");
+    assert!(
+        admin.get("accountEnabled").is_none(),
+        "not in the default set: {admin}"
+    );
+    let selected = json_of(
+        api.graph_get(
+            &token,
+            "/v1.0/users?$filter=mail%20eq%20%27frank@contoso.com%27&$select=id,accountEnabled,userType,onPremisesSyncEnabled",
+        )
+        .await,
+    )
+    .await;
+    let frank = &selected["value"][0];
+    assert_eq!(frank["accountEnabled"], true, "{selected}");
+    assert_eq!(frank["userType"], "Member");
+    assert!(frank.get("displayName").is_none(), "{frank}");
+}
+
+#[tokio::test]
+async fn users_need_a_user_read_permission() {
+    let api = Api::with_defaults();
+    let token = api.graph_token().await;
+    let response = api.graph_get(&token, "/v1.0/users").await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        json_of(response).await["error"]["code"],
+        "Authorization_RequestDenied"
+    );
+}
+
+#[tokio::test]
+async fn member_of_hides_group_properties_without_a_group_permission() {
+    let api = Api::with_defaults();
+    api.grant_provider(&["User.Read.All"]);
+    let id = api
+        .sandbox
+        .with_world(|w| w.directory.user_id("tier0.ops@contoso.com"))
+        .unwrap();
+    let path = format!("/v1.0/users/{id}/memberOf?$select=id,displayName,isAssignableToRole");
+    let token = api.graph_token().await;
+    let limited = json_of(api.graph_get(&token, &path).await).await;
+    assert_eq!(limited["value"][0]["@odata.type"], "#microsoft.graph.group");
+    assert!(
+        limited["value"][0]["isAssignableToRole"].is_null(),
+        "{limited}"
+    );
+    api.grant_provider(&["GroupMember.Read.All"]);
+    let full = json_of(api.graph_get(&token, &path).await).await;
+    assert_eq!(full["value"][0]["isAssignableToRole"], true, "{full}");
+    assert_eq!(full["value"][0]["displayName"], "Tier 0 Operators");
+}
+
+#[tokio::test]
+async fn organization_shows_the_switchable_hybrid_flag() {
+    let api = Api::with_defaults();
+    let token = api.graph_token().await;
+    let path = "/v1.0/organization?$select=id,onPremisesSyncEnabled,onPremisesLastSyncDateTime";
+    assert_eq!(
+        api.graph_get(&token, path).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    api.grant_provider(&["Organization.Read.All"]);
+    let cloud = json_of(api.graph_get(&token, path).await).await;
+    assert!(
+        cloud["value"][0]["onPremisesSyncEnabled"].is_null(),
+        "{cloud}"
+    );
+    api.sandbox
+        .with_world(|w| w.directory.on_premises_sync_enabled = Some(true));
+    let hybrid = json_of(api.graph_get(&token, path).await).await;
+    assert_eq!(
+        hybrid["value"][0]["onPremisesSyncEnabled"], true,
+        "{hybrid}"
+    );
+    assert_eq!(
+        hybrid["value"][0]["id"],
+        api.sandbox.seed().tenant_id.as_str()
+    );
+}
+
+#[tokio::test]
+async fn registration_report_filters_booleans_pages_and_refuses_without_permission_or_licence() {
+    let api = Api::start(SandboxConfig {
+        page_size: 2,
+        ..SandboxConfig::default()
+    });
+    let token = api.graph_token().await;
+    let path = "/v1.0/reports/authenticationMethods/userRegistrationDetails?$filter=isMfaRegistered%20eq%20false";
+    let denied = api.graph_get(&token, path).await;
+    assert_eq!(denied.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        json_of(denied).await["error"]["code"],
+        "Authorization_RequestDenied"
+    );
+    api.grant_provider(&["AuditLog.Read.All"]);
+    // frank, grace (email only is not MFA) and the guest; the disabled user is not covered.
+    let mut rows = Vec::new();
+    let mut next = Some(path.to_owned());
+    while let Some(url) = next {
+        let page = json_of(api.graph_get(&token, &url).await).await;
+        rows.extend(page["value"].as_array().unwrap().iter().cloned());
+        next = page["@odata.nextLink"].as_str().map(str::to_owned);
+    }
+    let mut names: Vec<&str> = rows
+        .iter()
+        .map(|r| r["userPrincipalName"].as_str().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "frank@contoso.com",
+            "grace@contoso.com",
+            "partner_fabrikam.com#EXT#@contoso.onmicrosoft.com"
+        ]
+    );
+    let undocumented = api
+        .graph_get(
+            &token,
+            "/v1.0/reports/authenticationMethods/userRegistrationDetails?$filter=userType%20eq%20%27member%27",
+        )
+        .await;
+    assert_eq!(undocumented.status(), StatusCode::BAD_REQUEST);
+    api.sandbox
+        .with_world(|w| w.directory.premium_licence = false);
+    let unlicensed = api.graph_get(&token, path).await;
+    assert_eq!(unlicensed.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        json_of(unlicensed).await["error"]["code"],
+        "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
+    );
+}
+
+#[tokio::test]
+async fn batch_answers_each_request_as_if_sent_alone_and_refuses_more_than_20() {
+    let api = Api::with_defaults();
+    api.grant_provider(&["User.Read.All"]);
+    let token = api.graph_token().await;
+    let admin = api
+        .sandbox
+        .with_world(|w| w.directory.user_id("admin@contoso.com"))
+        .unwrap();
+    let answer = api
+        .graph_post(
+            &token,
+            "/v1.0/$batch",
+            json!({"requests": [
+                {"id": "1", "method": "GET", "url": "/users?$filter=userPrincipalName%20eq%20%27bob@contoso.com%27"},
+                {"id": "2", "method": "GET", "url": format!("/roleManagement/directory/roleAssignments?$filter=principalId%20eq%20%27{admin}%27")},
+                {"id": "3", "method": "GET", "url": "/organization"},
+            ]}),
+        )
+        .await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    let body = json_of(answer).await;
+    let by_id = |id: &str| {
+        body["responses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(by_id("1")["status"], 200);
+    assert_eq!(
+        by_id("1")["body"]["value"][0]["userPrincipalName"],
+        "bob@contoso.com"
+    );
+    assert_eq!(by_id("2")["status"], 200);
+    assert_eq!(
+        by_id("2")["body"]["value"][0]["roleDefinitionId"],
+        "62e90394-69f5-4237-9190-012177145e10"
+    );
+    assert_eq!(by_id("3")["status"], 403, "no Organization.Read.All");
+    assert_eq!(api.sandbox.stats().count("POST /v1.0/$batch"), 1);
+    let too_many: Vec<Value> = (0..21)
+        .map(|n| json!({"id": n.to_string(), "method": "GET", "url": "/users"}))
+        .collect();
+    let refused = api
+        .graph_post(&token, "/v1.0/$batch", json!({ "requests": too_many }))
+        .await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+}

@@ -1,4 +1,5 @@
 //! Terraform data sources, one file each.
 
 pub mod context_list;
+pub mod remediation_readiness;
 pub mod service_principal;

@@ -9,6 +9,7 @@ pub mod consistency;
 pub mod declarations;
 pub mod error;
 pub mod filter;
+pub mod readiness;
 pub mod types;
 
 use reqwest::Method;

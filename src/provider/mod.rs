@@ -12,6 +12,7 @@ use tf_provider::schema::{
 };
 use tf_provider::{AttributePath, Diagnostics, DynamicDataSource, DynamicResource, Provider};
 
+use crate::data_sources::remediation_readiness::RemediationReadinessDataSource;
 use crate::data_sources::{
     context_list::ContextListDataSource, service_principal::ServicePrincipalDataSource,
 };
@@ -222,7 +223,7 @@ impl Provider for ExpelProvider {
         _diags: &mut Diagnostics,
     ) -> Option<HashMap<String, Box<dyn DynamicDataSource>>> {
         let data = &self.data;
-        let sources: [(&str, Box<dyn DynamicDataSource>); 2] = [
+        let sources: [(&str, Box<dyn DynamicDataSource>); 3] = [
             (
                 "context_list",
                 ContextListDataSource::new(data.clone()).into(),
@@ -230,6 +231,10 @@ impl Provider for ExpelProvider {
             (
                 "service_principal",
                 ServicePrincipalDataSource::new(data.clone()).into(),
+            ),
+            (
+                "remediation_readiness",
+                RemediationReadinessDataSource::new(data.clone()).into(),
             ),
         ];
         Some(

@@ -86,7 +86,7 @@ const ROLES_WRITE: &[&str] = &["RoleManagement.ReadWrite.Directory"];
 /// Creating and deleting app registrations and service principals.
 const APPS_WRITE: &[&str] = &["Application.ReadWrite.All", "Application.ReadWrite.OwnedBy"];
 
-fn denied(headers: &HeaderMap) -> Response {
+pub(super) fn denied(headers: &HeaderMap) -> Response {
     error(
         StatusCode::FORBIDDEN,
         "Authorization_RequestDenied",
@@ -96,7 +96,10 @@ fn denied(headers: &HeaderMap) -> Response {
 }
 
 /// Authenticates the bearer token; returns the caller's appId and its Graph permissions.
-fn caller(shared: &Shared, headers: &HeaderMap) -> Result<(String, Vec<String>), Response> {
+pub(super) fn caller(
+    shared: &Shared,
+    headers: &HeaderMap,
+) -> Result<(String, Vec<String>), Response> {
     let token = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -131,7 +134,11 @@ fn caller(shared: &Shared, headers: &HeaderMap) -> Result<(String, Vec<String>),
     Ok((app, permissions))
 }
 
-fn require(shared: &Shared, headers: &HeaderMap, any_of: &[&str]) -> Result<String, Response> {
+pub(super) fn require(
+    shared: &Shared,
+    headers: &HeaderMap,
+    any_of: &[&str],
+) -> Result<String, Response> {
     let (app, permissions) = caller(shared, headers)?;
     if permissions.iter().any(|p| any_of.contains(&p.as_str())) {
         Ok(app)
@@ -223,7 +230,7 @@ fn single_filter(
 }
 
 /// A page of a collection at `path` (relative to `/v1.0/`), with its `@odata.context`.
-fn collection(
+pub(super) fn collection(
     shared: &Shared,
     items: Vec<Value>,
     query: &[(String, String)],
@@ -772,6 +779,7 @@ async fn list_role_assignments(
         world
             .role_assignments
             .iter()
+            .chain(&world.directory.role_assignments)
             .filter(|r| r.life.listed(lag))
             .filter(|r| match &filter {
                 Some(f) if f.property == "principalId" => {

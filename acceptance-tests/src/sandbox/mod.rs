@@ -10,6 +10,7 @@
 #![allow(clippy::result_large_err)]
 
 mod admin;
+pub mod directory;
 mod faults;
 pub mod graph;
 pub mod odata;
@@ -303,6 +304,7 @@ fn app(shared: Shared) -> Router {
             axum::routing::post(token::token),
         )
         .merge(graph::routes())
+        .merge(directory::routes())
         .merge(workbench::routes())
         .route_layer(axum::middleware::from_fn_with_state(
             shared.clone(),

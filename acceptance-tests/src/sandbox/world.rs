@@ -42,6 +42,16 @@ pub const GRAPH_APP_ROLES: &[(&str, &str)] = &[
         "483bed4a-2ad3-4361-a73b-c83ccdbdc53c",
     ),
     ("Directory.Read.All", "7ab1d382-f21e-4acd-a863-ba3e13f7da61"),
+    ("AuditLog.Read.All", "b0afded3-3588-46d8-8b3d-9842eff778da"),
+    (
+        "GroupMember.Read.All",
+        "98830695-27a2-44f7-8c18-0c3ebc9698f6",
+    ),
+    (
+        "Organization.Read.All",
+        "498476ce-e0fe-48b0-b801-37ba7e2685c6",
+    ),
+    ("Reports.Read.All", "230c1aed-a721-4c5d-9cb4-a90514e508ef"),
 ];
 
 /// Office 365 Exchange Online application permissions the sandbox knows (real ids).
@@ -272,6 +282,8 @@ pub struct World {
     /// appId → credentials.
     pub credentials: HashMap<String, AppCredentials>,
     pub tokens: HashMap<String, IssuedToken>,
+    /// Users, groups, MFA registrations and the organization (readiness checks).
+    pub directory: super::directory::Directory,
 }
 
 /// A new random GUID.
@@ -388,7 +400,10 @@ impl World {
         certificate: (Vec<u8>, Vec<u8>),
         oidc_issuer: String,
     ) -> (World, Seed) {
-        let mut world = World::default();
+        let mut world = World {
+            directory: super::directory::Directory::seeded(),
+            ..World::default()
+        };
         let graph_sp = world.add_sp(GRAPH_APP_ID, "Microsoft Graph", roles(GRAPH_APP_ROLES));
         let exchange_sp = world.add_sp(
             EXCHANGE_APP_ID,
