@@ -1,4 +1,5 @@
 //! Terraform data sources, one file each.
 
 pub mod context_list;
+pub mod security_device;
 pub mod service_principal;

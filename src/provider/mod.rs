@@ -12,6 +12,7 @@ use tf_provider::schema::{
 };
 use tf_provider::{AttributePath, Diagnostics, DynamicDataSource, DynamicResource, Provider};
 
+use crate::data_sources::security_device::SecurityDeviceDataSource;
 use crate::data_sources::{
     context_list::ContextListDataSource, service_principal::ServicePrincipalDataSource,
 };
@@ -20,6 +21,7 @@ use crate::framework::{Clients, ProviderData, Unavailable};
 use crate::graph::auth::TokenSource;
 use crate::graph::GraphClient;
 use crate::http::RetryPolicy;
+use crate::resources::auto_remediation::AutoRemediationResource;
 use crate::resources::{
     context_list::ContextListResource, remediation_permissions::RemediationPermissionsResource,
     role_assignment::RoleAssignmentResource,
@@ -199,7 +201,11 @@ impl Provider for ExpelProvider {
         _diags: &mut Diagnostics,
     ) -> Option<HashMap<String, Box<dyn DynamicResource>>> {
         let data = &self.data;
-        let resources: [(&str, Box<dyn DynamicResource>); 3] = [
+        let resources: [(&str, Box<dyn DynamicResource>); 4] = [
+            (
+                "auto_remediation",
+                Managed(AutoRemediationResource::new(data.clone())).into(),
+            ),
             (
                 "context_list",
                 Managed(ContextListResource::new(data.clone())).into(),
@@ -226,7 +232,11 @@ impl Provider for ExpelProvider {
         _diags: &mut Diagnostics,
     ) -> Option<HashMap<String, Box<dyn DynamicDataSource>>> {
         let data = &self.data;
-        let sources: [(&str, Box<dyn DynamicDataSource>); 2] = [
+        let sources: [(&str, Box<dyn DynamicDataSource>); 3] = [
+            (
+                "security_device",
+                SecurityDeviceDataSource::new(data.clone()).into(),
+            ),
             (
                 "context_list",
                 ContextListDataSource::new(data.clone()).into(),
