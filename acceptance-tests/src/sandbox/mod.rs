@@ -13,6 +13,7 @@ mod admin;
 mod faults;
 pub mod graph;
 pub mod odata;
+pub mod remediation;
 pub mod token;
 pub mod workbench;
 pub mod world;
@@ -304,6 +305,7 @@ fn app(shared: Shared) -> Router {
         )
         .merge(graph::routes())
         .merge(workbench::routes())
+        .merge(remediation::routes())
         .route_layer(axum::middleware::from_fn_with_state(
             shared.clone(),
             faults::inject,
