@@ -4,6 +4,7 @@
 //!
 //! Every test here changes the organization's two settings, which exist once per
 //! organization: against a real tenant (or one shared sandbox process) they run one at a time.
+//! (Each embedded sandbox belongs to its test, so there they run side by side.)
 
 use std::sync::{Mutex, MutexGuard};
 
@@ -12,9 +13,12 @@ use serde_json::Value;
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
-/// Holds the organization's settings for one test.
-fn serial() -> MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|p| p.into_inner())
+/// Holds the organization's settings for one test against a real tenant (each embedded
+/// sandbox is the test's own).
+fn serial(target: &Target) -> Option<MutexGuard<'static, ()>> {
+    target
+        .is_real_tenant()
+        .then(|| SERIAL.lock().unwrap_or_else(|p| p.into_inner()))
 }
 
 const RESET: &str = "RESET_CREDENTIALS_O365";
@@ -96,8 +100,8 @@ fn id_of(workspace: &Workspace, address: &str) -> String {
 
 #[test]
 fn both_remediations_live_through_the_full_lifecycle() {
-    let _serial = serial();
     let target = Target::from_env();
+    let _serial = serial(&target);
     let workspace = workbench_only(&target);
     let mut blocks = lists(&target);
     blocks.push(remediation(
@@ -125,29 +129,7 @@ output "runs_on_the_microsoft_365_device" {
     workspace.config(&config(&blocks));
     workspace.init();
     let sandbox = target.sandbox();
-    if let Some(sandbox) = sandbox {
-        sandbox.reset_stats();
-    }
     workspace.apply();
-    if let Some(sandbox) = sandbox {
-        let stats = sandbox.stats();
-        eprintln!("requests of the first apply (3 lists, 2 remediations): {stats:?}");
-        assert_eq!(
-            stats.count("POST /api/v2/remediation_action_settings"),
-            0,
-            "settings are looked up, never created: {stats:?}"
-        );
-        assert_eq!(
-            stats.count("PATCH /api/v2/remediation_action_settings/{id}"),
-            2,
-            "one PATCH per remediation: {stats:?}"
-        );
-        assert_eq!(
-            stats.count("POST /api/v2/remediation_action_setting_list_sources"),
-            2,
-            "{stats:?}"
-        );
-    }
     workspace.assert_plan_empty();
     assert_eq!(workspace.output("runs_on_the_microsoft_365_device"), true);
 
@@ -170,24 +152,6 @@ output "runs_on_the_microsoft_365_device" {
     assert_eq!(remove["attributes"]["automate_list_type"], "DENY");
     assert_eq!(linked, vec![never_remove.clone()]);
     let remove_id = remove["id"].as_str().unwrap().to_owned();
-
-    // Refresh: two GETs per remediation (the setting, its list sources), one per list.
-    if let Some(sandbox) = sandbox {
-        sandbox.reset_stats();
-        workspace.ok(&["plan", "-refresh-only", "-no-color", "-input=false"]);
-        let stats = sandbox.stats();
-        eprintln!("requests of a refresh: {stats:?}");
-        assert_eq!(
-            stats.count("GET /api/v2/remediation_action_settings/{id}"),
-            2,
-            "{stats:?}"
-        );
-        assert_eq!(
-            stats.count("GET /api/v2/remediation_action_setting_list_sources"),
-            2,
-            "{stats:?}"
-        );
-    }
 
     workspace.assert_import_matches("expel_auto_remediation.reset", &reset_id);
     workspace.assert_import_matches(
@@ -295,8 +259,8 @@ output "runs_on_the_microsoft_365_device" {
 
 #[test]
 fn a_setting_enabled_by_hand_is_adopted_and_given_back_opted_out() {
-    let _serial = serial();
     let target = Target::from_env();
+    let _serial = serial(&target);
     let api = target.api().expect("Workbench access");
     let by_hand = api.remediation_setting(REMOVE).expect("the setting");
     let id = by_hand["id"].as_str().unwrap().to_owned();
@@ -336,8 +300,8 @@ fn a_setting_enabled_by_hand_is_adopted_and_given_back_opted_out() {
 
 #[test]
 fn a_key_without_organization_admin_is_refused_naming_the_role() {
-    let _serial = serial();
     let target = Target::from_env();
+    let _serial = serial(&target);
     let Some(key) = target.analyst_api_key() else {
         return;
     };
@@ -357,8 +321,8 @@ fn a_key_without_organization_admin_is_refused_naming_the_role() {
 
 #[test]
 fn bad_input_is_refused_before_any_write() {
-    let _serial = serial();
     let target = Target::from_env();
+    let _serial = serial(&target);
     let workspace = workbench_only(&target);
     workspace.config(&config(&[
         remediation(
@@ -451,4 +415,104 @@ fn bad_input_is_refused_before_any_write() {
     }
     workspace.config(&config(&blocks[..2]));
     workspace.destroy();
+}
+
+#[test]
+fn request_budget_of_both_remediations() {
+    let target = Target::from_env();
+    let _serial = serial(&target);
+    let Some(sandbox) = target.sandbox_only("counts the requests each operation sends") else {
+        return;
+    };
+    let workspace = workbench_only(&target);
+    let mut blocks = lists(&target);
+    blocks.push(remediation(
+        "reset",
+        "reset_credentials",
+        "  never_list_ids = [expel_context_list.never_reset.id]",
+    ));
+    blocks.push(remediation(
+        "remove",
+        "remove_malicious_email",
+        "  never_list_ids = [expel_context_list.never_remove.id]",
+    ));
+    workspace.config(&config(&blocks));
+    workspace.init();
+    let settings = |stats: &expel_acceptance_tests::sandbox::Stats| -> Vec<(String, u64)> {
+        stats
+            .requests
+            .iter()
+            .filter(|(route, _)| {
+                !route.contains("context_variables") && !route.contains("organizations")
+            })
+            .map(|(route, n)| (route.clone(), *n))
+            .collect()
+    };
+    let expect = |operation: &str, expected: &[(&str, u64)]| {
+        let stats = sandbox.stats();
+        eprintln!("{operation}: {stats:?}");
+        let expected: Vec<(String, u64)> = expected
+            .iter()
+            .map(|(r, n)| ((*r).to_owned(), *n))
+            .collect();
+        assert_eq!(settings(&stats), expected, "{operation}");
+        sandbox.reset_stats();
+    };
+    sandbox.reset_stats();
+    workspace.apply();
+    // Per remediation: find the setting, list the devices, read the list sources, a label
+    // and a list source for its list, one PATCH.
+    expect(
+        "create",
+        &[
+            ("GET /api/v2/remediation_action_setting_list_sources", 2),
+            ("GET /api/v2/remediation_action_settings", 2),
+            ("GET /api/v2/security_devices", 2),
+            ("PATCH /api/v2/remediation_action_settings/{id}", 2),
+            ("POST /api/v2/context_labels", 2),
+            ("POST /api/v2/remediation_action_setting_list_sources", 2),
+        ],
+    );
+    workspace.ok(&["plan", "-refresh-only", "-no-color", "-input=false"]);
+    expect(
+        "refresh",
+        &[
+            ("GET /api/v2/remediation_action_setting_list_sources", 2),
+            ("GET /api/v2/remediation_action_settings/{id}", 2),
+        ],
+    );
+    blocks.pop();
+    blocks.push(remediation(
+        "remove",
+        "remove_malicious_email",
+        "  enabled        = false\n  never_list_ids = [expel_context_list.never_remove.id]",
+    ));
+    workspace.config(&config(&blocks));
+    workspace.apply();
+    // The refresh before the plan (2 per remediation), then the update: read the setting and
+    // its list sources, one PATCH.
+    expect(
+        "update",
+        &[
+            ("GET /api/v2/remediation_action_setting_list_sources", 3),
+            ("GET /api/v2/remediation_action_settings/{id}", 3),
+            ("PATCH /api/v2/remediation_action_settings/{id}", 1),
+        ],
+    );
+    workspace.destroy();
+    // The refresh, then per remediation: read the list sources, one PATCH, delete the list
+    // source and its label.
+    expect(
+        "delete",
+        &[
+            ("DELETE /api/v2/context_labels/{id}", 2),
+            (
+                "DELETE /api/v2/remediation_action_setting_list_sources/{id}",
+                2,
+            ),
+            ("GET /api/v2/remediation_action_setting_list_sources", 4),
+            ("GET /api/v2/remediation_action_settings/{id}", 2),
+            ("PATCH /api/v2/remediation_action_settings/{id}", 2),
+        ],
+    );
 }
