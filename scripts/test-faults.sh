@@ -8,7 +8,7 @@
 set -euo pipefail
 read -r -a cargo <<<"${CARGO:-cargo}"
 tests=(role_assignment remediation_permissions context_list service_principal_data_source
-  bad_input secrets timeouts remediation_readiness)
+  bad_input secrets timeouts remediation_readiness auto_remediation)
 "${cargo[@]}" test -q -p expel-acceptance-tests "${tests[@]/#/--test=}" --no-run
 # shellcheck source=scripts/side-by-side.sh
 source "$(dirname "$0")/side-by-side.sh"

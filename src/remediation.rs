@@ -83,6 +83,70 @@ impl Remediation {
     }
 }
 
+/// The two kinds of list an auto remediation can be limited by (one kind at a time).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ListKind {
+    /// "Never reset" / "Never remove": these assets are never remediated automatically.
+    Never,
+    /// "Always reset": only these assets are remediated automatically.
+    Always,
+}
+
+impl ListKind {
+    /// The attribute of `expel_auto_remediation` holding lists of this kind.
+    pub fn attribute(self) -> &'static str {
+        match self {
+            ListKind::Never => "never_list_ids",
+            ListKind::Always => "always_list_ids",
+        }
+    }
+}
+
+impl Remediation {
+    /// Workbench's `action_type` of the remediation's `remediation_action_settings`.
+    pub fn action_type(self) -> &'static str {
+        match self {
+            Remediation::ResetCredentials => "RESET_CREDENTIALS_O365",
+            Remediation::RemoveMaliciousEmail => "REMOVE_MALICIOUS_EMAIL",
+        }
+    }
+
+    /// The remediation of a Workbench `action_type`, if it is one of these.
+    pub fn from_action_type(action_type: &str) -> Option<Self> {
+        Remediation::ALL
+            .into_iter()
+            .find(|r| r.action_type() == action_type)
+    }
+
+    /// The verb Workbench's list names use: "reset" or "remove".
+    fn verb(self) -> &'static str {
+        match self {
+            Remediation::ResetCredentials => "reset",
+            Remediation::RemoveMaliciousEmail => "remove",
+        }
+    }
+
+    /// The list's name in Workbench, e.g. "Never reset", when the remediation offers it.
+    pub fn list_name(self, kind: ListKind) -> Option<String> {
+        let prefix = match kind {
+            ListKind::Never => "Never",
+            ListKind::Always => "Always",
+        };
+        (!self.list_context_types(kind).is_empty()).then(|| format!("{prefix} {}", self.verb()))
+    }
+
+    /// The context types a list of this kind may have (`expel_context_list.context_type`);
+    /// empty when the remediation offers no such list (Remove Malicious Email has no
+    /// "Always" list).
+    pub fn list_context_types(self, kind: ListKind) -> &'static [&'static str] {
+        match (self, kind) {
+            (Remediation::ResetCredentials, _) => &["username", "email_address"],
+            (Remediation::RemoveMaliciousEmail, ListKind::Never) => &["email_address"],
+            (Remediation::RemoveMaliciousEmail, ListKind::Always) => &[],
+        }
+    }
+}
+
 impl fmt::Display for Remediation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -159,6 +223,49 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("reset_credentials") && err.contains("remove_malicious_email"));
+    }
+
+    #[test]
+    fn action_types_map_both_ways() {
+        assert_eq!(
+            Remediation::ResetCredentials.action_type(),
+            "RESET_CREDENTIALS_O365"
+        );
+        assert_eq!(
+            Remediation::RemoveMaliciousEmail.action_type(),
+            "REMOVE_MALICIOUS_EMAIL"
+        );
+        for r in Remediation::ALL {
+            assert_eq!(Remediation::from_action_type(r.action_type()), Some(r));
+        }
+        assert_eq!(Remediation::from_action_type("ISOLATE_HOST"), None);
+    }
+
+    #[test]
+    fn lists_follow_the_guides() {
+        let reset = Remediation::ResetCredentials;
+        let remove = Remediation::RemoveMaliciousEmail;
+        assert_eq!(
+            reset.list_name(ListKind::Never).as_deref(),
+            Some("Never reset")
+        );
+        assert_eq!(
+            reset.list_name(ListKind::Always).as_deref(),
+            Some("Always reset")
+        );
+        assert_eq!(
+            remove.list_name(ListKind::Never).as_deref(),
+            Some("Never remove")
+        );
+        assert_eq!(remove.list_name(ListKind::Always), None);
+        assert_eq!(
+            reset.list_context_types(ListKind::Always),
+            ["username", "email_address"]
+        );
+        assert_eq!(
+            remove.list_context_types(ListKind::Never),
+            ["email_address"]
+        );
     }
 
     #[test]

@@ -1209,3 +1209,241 @@ async fn batch_answers_each_request_as_if_sent_alone_and_refuses_more_than_20() 
         .await;
     assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
 }
+
+/// The organization's setting of `action_type`, found by filter.
+async fn remediation_setting(api: &Api, action_type: &str) -> Value {
+    let org = &api.sandbox.seed().organization_id;
+    let response = api
+        .workbench_send(
+            Method::GET,
+            &format!("/api/v2/remediation_action_settings?filter[action_type]={action_type}&filter[organization][id]={org}"),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = json_of(response).await;
+    let data = body["data"].as_array().expect("data").clone();
+    assert_eq!(
+        data.len(),
+        1,
+        "one setting per organization and action type: {body}"
+    );
+    data[0].clone()
+}
+
+#[tokio::test]
+async fn remediation_settings_are_seeded_per_organization_and_only_patched() {
+    let api = Api::with_defaults();
+    let setting = remediation_setting(&api, "RESET_CREDENTIALS_O365").await;
+    assert_eq!(setting["attributes"]["automate_opt_in"], false);
+    assert_eq!(
+        setting["relationships"]["organization"]["data"]["id"],
+        api.sandbox.seed().organization_id.as_str()
+    );
+    let id = setting["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v2/remediation_action_settings/{id}");
+
+    let created = api
+        .workbench(Method::POST, "/api/v2/remediation_action_settings")
+        .json(&json!({"data": {"type": "remediation_action_settings", "attributes": {"action_type": "RESET_CREDENTIALS_O365"}}}))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(created.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert!(json_of(created).await["errors"][0]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("PATCH"));
+
+    let opt_in = |attributes: Value| {
+        api.workbench(Method::PATCH, &path)
+            .json(&json!({"id": id, "data": {"type": "remediation_action_settings", "id": id, "attributes": attributes}}))
+            .send()
+    };
+    let without_agreement = opt_in(json!({"automate_opt_in": true})).await.unwrap();
+    assert_eq!(without_agreement.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let immutable = opt_in(json!({"action_type": "REMOVE_MALICIOUS_EMAIL"}))
+        .await
+        .unwrap();
+    assert_eq!(immutable.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let opted_in = opt_in(json!({"automate_opt_in": true, "automate_opt_in_agreement_version": "V1", "automate_list_type": "DENY"}))
+        .await
+        .unwrap();
+    assert_eq!(opted_in.status(), StatusCode::OK);
+    let body = json_of(opted_in).await;
+    assert_eq!(body["data"]["attributes"]["automate_list_type"], "DENY");
+    assert!(
+        body["data"]["attributes"]["automate_opt_in_at"].is_string(),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn security_devices_include_their_vendor_and_page_via_links_next() {
+    let api = Api::start(SandboxConfig {
+        page_size: 1,
+        ..SandboxConfig::default()
+    });
+    let mut next = Some("/api/v2/security_devices?include=vendor".to_owned());
+    let mut devices = Vec::new();
+    let mut vendors = Vec::new();
+    while let Some(url) = next.take() {
+        let body = json_of(api.workbench_send(Method::GET, &url).await).await;
+        devices.extend(body["data"].as_array().cloned().unwrap_or_default());
+        vendors.extend(body["included"].as_array().cloned().unwrap_or_default());
+        next = body["links"]["next"].as_str().map(str::to_owned);
+    }
+    assert_eq!(
+        devices.len(),
+        2,
+        "the single-organization key sees its two devices"
+    );
+    let microsoft = devices
+        .iter()
+        .find(|d| d["attributes"]["device_type"] == "CLOUD")
+        .expect("a cloud device");
+    let vendor_id = &microsoft["relationships"]["vendor"]["data"]["id"];
+    let vendor = vendors
+        .iter()
+        .find(|v| &v["id"] == vendor_id)
+        .expect("its vendor included");
+    assert_eq!(vendor["type"], "vendors");
+    assert_eq!(vendor["attributes"]["display_name"], "Microsoft 365");
+}
+
+#[tokio::test]
+async fn a_list_is_linked_through_a_context_label_and_a_list_source() {
+    let api = Api::with_defaults();
+    let created = api
+        .workbench(Method::POST, "/api/v2/context_variables")
+        .json(&context_list("Never remove"))
+        .send()
+        .await
+        .unwrap();
+    let variable = json_of(created).await["data"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let setting = remediation_setting(&api, "REMOVE_MALICIOUS_EMAIL").await;
+    let setting_id = setting["id"].as_str().unwrap().to_owned();
+    let label = api
+        .workbench(Method::POST, "/api/v2/context_labels")
+        .json(&json!({"data": {"type": "context_labels",
+            "attributes": {"title": "Never remove", "definition": {"context_variable_id": variable}},
+            "relationships": {"context_variables": {"data": [{"type": "context_variables", "id": variable}]}}}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(label.status(), StatusCode::CREATED);
+    let label_id = json_of(label).await["data"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let source = json!({"data": {"type": "remediation_action_setting_list_sources",
+        "attributes": {"source_type": "CONTEXT_LABEL"},
+        "relationships": {
+            "remediation_action_setting": {"data": {"type": "remediation_action_settings", "id": setting_id}},
+            "context_label": {"data": {"type": "context_labels", "id": label_id}}}}});
+    let post = || {
+        api.workbench(
+            Method::POST,
+            "/api/v2/remediation_action_setting_list_sources",
+        )
+        .json(&source)
+        .send()
+    };
+    let linked = post().await.unwrap();
+    assert_eq!(linked.status(), StatusCode::CREATED);
+    let source_id = json_of(linked).await["data"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        post().await.unwrap().status(),
+        StatusCode::CONFLICT,
+        "linked once"
+    );
+
+    let listed = json_of(
+        api.workbench_send(
+            Method::GET,
+            &format!("/api/v2/remediation_action_setting_list_sources?filter[remediation_action_setting][id]={setting_id}&include=context_label"),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(listed["data"][0]["id"], source_id.as_str());
+    assert_eq!(
+        listed["included"][0]["relationships"]["context_variables"]["data"][0]["id"],
+        variable.as_str()
+    );
+
+    let label_path = format!("/api/v2/context_labels/{label_id}");
+    assert_eq!(
+        api.workbench_send(Method::DELETE, &label_path)
+            .await
+            .status(),
+        StatusCode::CONFLICT,
+        "a label in use stays"
+    );
+    let source_path = format!("/api/v2/remediation_action_setting_list_sources/{source_id}");
+    assert_eq!(
+        api.workbench_send(Method::DELETE, &source_path)
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        api.workbench_send(Method::DELETE, &label_path)
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+}
+
+#[tokio::test]
+async fn every_workbench_write_of_a_key_without_organization_admin_is_403() {
+    let api = Api::with_defaults();
+    let setting = remediation_setting(&api, "RESET_CREDENTIALS_O365").await;
+    let id = setting["id"].as_str().unwrap();
+    let analyst = &api.sandbox.seed().analyst_api_key;
+    let read = api
+        .http
+        .get(api.url(&format!("/api/v2/remediation_action_settings/{id}")))
+        .bearer_auth(analyst)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), StatusCode::OK, "reads are allowed");
+    for (method, path, body) in [
+        (
+            Method::PATCH,
+            format!("/api/v2/remediation_action_settings/{id}"),
+            json!({"data": {"type": "remediation_action_settings", "id": id, "attributes": {"automate_opt_in": false}}}),
+        ),
+        (
+            Method::POST,
+            "/api/v2/context_variables".to_owned(),
+            context_list("Never remove"),
+        ),
+        (
+            Method::POST,
+            "/api/v2/context_labels".to_owned(),
+            json!({"data": {"type": "context_labels"}}),
+        ),
+    ] {
+        let response = api
+            .http
+            .request(method.clone(), api.url(&path))
+            .bearer_auth(analyst)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{method} {path}");
+        let detail = json_of(response).await["errors"][0]["detail"].clone();
+        assert!(
+            detail.as_str().unwrap().contains("organization_admin"),
+            "{detail}"
+        );
+    }
+}

@@ -47,6 +47,20 @@ resource "expel_context_list" "never_remove" {
   values       = ["quarantine@contoso.com"]
 }
 
+# Last: opt the organization in to both remediations in Workbench, on those lists, once the
+# app has its permissions and roles.
+resource "expel_auto_remediation" "reset_credentials" {
+  remediation    = "reset_credentials"
+  never_list_ids = [expel_context_list.never_reset.id]
+  depends_on     = [expel_role_assignment.this]
+}
+
+resource "expel_auto_remediation" "remove_malicious_email" {
+  remediation    = "remove_malicious_email"
+  never_list_ids = [expel_context_list.never_remove.id]
+  depends_on     = [expel_role_assignment.this]
+}
+
 data "expel_service_principal" "expel" {
   client_id  = var.expel_app_client_id
   depends_on = [expel_remediation_permissions.this]
@@ -62,4 +76,11 @@ output "directory_roles" {
 
 output "context_lists" {
   value = [expel_context_list.never_reset.id, expel_context_list.never_remove.id]
+}
+
+output "auto_remediations" {
+  value = {
+    for r in [expel_auto_remediation.reset_credentials, expel_auto_remediation.remove_malicious_email] :
+    r.remediation => { enabled = r.enabled, opted_in_at = r.opted_in_at }
+  }
 }

@@ -1,6 +1,6 @@
 # Remove Malicious Email, end to end, for a custom app registration:
 # declare and consent Exchange.ManageAsApp, assign Security Reader,
-# and keep quarantine mailboxes on the "Never remove" list.
+# keep quarantine mailboxes on the "Never remove" list, and opt in.
 # Limits: Message Trace must be enabled; customers onboarded with the Expel app before
 # 2026-03-12 must grant consent again for Exchange.ManageAsApp.
 
@@ -34,4 +34,11 @@ resource "expel_context_list" "never_remove" {
   name         = "Never remove"
   context_type = "email_address"
   values       = ["quarantine@contoso.com"]
+}
+
+# Last: opt the organization in, never removing from the quarantine mailboxes.
+resource "expel_auto_remediation" "remove_malicious_email" {
+  remediation    = "remove_malicious_email"
+  never_list_ids = [expel_context_list.never_remove.id]
+  depends_on     = [expel_role_assignment.security_reader]
 }

@@ -1,6 +1,6 @@
 # Reset Credentials, end to end, for Expel's integration app:
 # grant User.ReadWrite.All with admin consent, assign User Administrator,
-# and maintain the "Never reset" / "Always reset" lists in Workbench.
+# maintain the "Never reset" / "Always reset" lists in Workbench, and opt in.
 # Limit: privileged/admin accounts cannot have their credentials reset.
 
 terraform {
@@ -38,4 +38,12 @@ resource "expel_context_list" "always_reset" {
   name         = "Always reset"
   context_type = "username"
   values       = ["shared-kiosk@contoso.com"]
+}
+
+# Last: opt the organization in, sparing the "Never reset" accounts. (Use always_list_ids
+# instead to reset only the members of the "Always reset" list; one list kind at a time.)
+resource "expel_auto_remediation" "reset_credentials" {
+  remediation    = "reset_credentials"
+  never_list_ids = [expel_context_list.never_reset.id]
+  depends_on     = [expel_role_assignment.user_administrator]
 }

@@ -15,7 +15,7 @@ use tokio::sync::OnceCell;
 use crate::graph::{
     Application, Consistency, GraphClient, GraphError, RoleDefinition, ServicePrincipal,
 };
-use crate::workbench::{Organization, WorkbenchClient, WorkbenchError};
+use crate::workbench::{ContextList, Organization, WorkbenchClient, WorkbenchError};
 
 type Cells<T> = Mutex<HashMap<String, Arc<OnceCell<T>>>>;
 
@@ -27,6 +27,7 @@ pub struct Lookups {
     principals_by_id: Cells<ServicePrincipal>,
     applications: Cells<Application>,
     organizations: OnceCell<Vec<Organization>>,
+    context_lists: tokio::sync::Mutex<HashMap<String, ContextList>>,
 }
 
 /// Why a lookup did not fill its cell.
@@ -133,5 +134,26 @@ impl Lookups {
             .get_or_try_init(|| workbench.list_organizations())
             .await
             .cloned()
+    }
+
+    /// A Workbench context list by id. One read of the organization's lists serves every
+    /// later ask; an id not among them (a list made since) reads them again, and a list that
+    /// is still missing is `None`.
+    pub async fn context_list(
+        &self,
+        workbench: &WorkbenchClient,
+        id: &str,
+    ) -> Result<Option<ContextList>, WorkbenchError> {
+        let mut lists = self.context_lists.lock().await;
+        if let Some(list) = lists.get(id) {
+            return Ok(Some(list.clone()));
+        }
+        *lists = workbench
+            .list_context_lists()
+            .await?
+            .into_iter()
+            .map(|list| (list.id.clone(), list))
+            .collect();
+        Ok(lists.get(id).cloned())
     }
 }

@@ -81,6 +81,41 @@ impl ProviderData {
     pub fn workbench(&self, diags: &mut Diagnostics) -> Option<&WorkbenchClient> {
         usable(&self.clients(diags)?.workbench, diags)
     }
+
+    /// The Workbench client once the API key is proven to work and its organization is
+    /// picked out (one request per provider process), so that at plan time a wrong key or an
+    /// ambiguous multi-organization key fails before anything is written.
+    pub async fn checked_workbench(&self, diags: &mut Diagnostics) -> Option<&WorkbenchClient> {
+        let workbench = self.workbench(diags)?;
+        let organizations = match self.lookups().organizations(workbench).await {
+            Ok(organizations) => organizations,
+            Err(err) => {
+                diagnostics::workbench_error(diags, "checking the Workbench API key", &err, None);
+                return None;
+            }
+        };
+        match workbench.organization_id() {
+            Some(id) if !organizations.iter().any(|o| o.id == id) => {
+                diags.root_error(
+                    format!("The API key cannot see organization {id}"),
+                    "Check organization_id (EXPEL_ORGANIZATION_ID), or use an API key of that organization.",
+                );
+                None
+            }
+            None if organizations.len() > 1 => {
+                let ids: Vec<&str> = organizations.iter().map(|o| o.id.as_str()).collect();
+                diags.root_error(
+                    format!("The API key sees {} organizations", organizations.len()),
+                    format!(
+                        "Set organization_id (EXPEL_ORGANIZATION_ID) to one of {}.",
+                        ids.join(", ")
+                    ),
+                );
+                None
+            }
+            _ => Some(workbench),
+        }
+    }
 }
 
 /// The client, or an error diagnostic saying why it cannot be used.

@@ -13,6 +13,7 @@ use tf_provider::schema::{
 use tf_provider::{AttributePath, Diagnostics, DynamicDataSource, DynamicResource, Provider};
 
 use crate::data_sources::remediation_readiness::RemediationReadinessDataSource;
+use crate::data_sources::security_device::SecurityDeviceDataSource;
 use crate::data_sources::{
     context_list::ContextListDataSource, service_principal::ServicePrincipalDataSource,
 };
@@ -21,6 +22,7 @@ use crate::framework::{Clients, ProviderData, Unavailable};
 use crate::graph::auth::TokenSource;
 use crate::graph::GraphClient;
 use crate::http::RetryPolicy;
+use crate::resources::auto_remediation::AutoRemediationResource;
 use crate::resources::{
     context_list::ContextListResource, remediation_permissions::RemediationPermissionsResource,
     role_assignment::RoleAssignmentResource,
@@ -196,7 +198,11 @@ impl Provider for ExpelProvider {
         _diags: &mut Diagnostics,
     ) -> Option<HashMap<String, Box<dyn DynamicResource>>> {
         let data = &self.data;
-        let resources: [(&str, Box<dyn DynamicResource>); 3] = [
+        let resources: Vec<(&str, Box<dyn DynamicResource>)> = vec![
+            (
+                "auto_remediation",
+                Managed(AutoRemediationResource::new(data.clone())).into(),
+            ),
             (
                 "context_list",
                 Managed(ContextListResource::new(data.clone())).into(),
@@ -223,7 +229,11 @@ impl Provider for ExpelProvider {
         _diags: &mut Diagnostics,
     ) -> Option<HashMap<String, Box<dyn DynamicDataSource>>> {
         let data = &self.data;
-        let sources: [(&str, Box<dyn DynamicDataSource>); 3] = [
+        let sources: Vec<(&str, Box<dyn DynamicDataSource>)> = vec![
+            (
+                "security_device",
+                SecurityDeviceDataSource::new(data.clone()).into(),
+            ),
             (
                 "context_list",
                 ContextListDataSource::new(data.clone()).into(),

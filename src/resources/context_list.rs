@@ -391,41 +391,6 @@ fn validate(state: &State, diags: &mut Diagnostics) {
 // Plan.
 
 impl ContextListResource {
-    /// At plan time, proves the API key works and picks out its organization (one request per
-    /// provider process), so a wrong key or an ambiguous multi-organization key fails before
-    /// anything is written.
-    async fn check_key(&self, diags: &mut Diagnostics) -> Option<()> {
-        let workbench = self.data.workbench(diags)?;
-        let organizations = match self.data.lookups().organizations(workbench).await {
-            Ok(organizations) => organizations,
-            Err(err) => {
-                workbench_error(diags, "checking the Workbench API key", &err, None);
-                return None;
-            }
-        };
-        match workbench.organization_id() {
-            Some(id) if !organizations.iter().any(|o| o.id == id) => {
-                diags.root_error(
-                    format!("The API key cannot see organization {id}"),
-                    "Check organization_id (EXPEL_ORGANIZATION_ID), or use an API key of that organization.",
-                );
-                None
-            }
-            None if organizations.len() > 1 => {
-                let ids: Vec<&str> = organizations.iter().map(|o| o.id.as_str()).collect();
-                diags.root_error(
-                    format!("The API key sees {} organizations", organizations.len()),
-                    format!(
-                        "Set organization_id (EXPEL_ORGANIZATION_ID) to one of {}.",
-                        ids.join(", ")
-                    ),
-                );
-                None
-            }
-            _ => Some(()),
-        }
-    }
-
     /// Plans a new list, checking the API key first.
     async fn plan_create(
         &self,
@@ -434,7 +399,7 @@ impl ContextListResource {
     ) -> Option<(State, ValueEmpty)> {
         planned.id = Value::Unknown;
         planned.organization_id = Value::Unknown;
-        self.check_key(diags).await?;
+        self.data.checked_workbench(diags).await?;
         Some((planned, ValueEmpty::default()))
     }
 

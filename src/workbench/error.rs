@@ -7,7 +7,7 @@ pub enum WorkbenchError {
     #[error("Workbench refused the API key (HTTP 401: {0}); check api_key / EXPEL_API_KEY")]
     Unauthorized(String),
     /// The key may not do this (role or organization).
-    #[error("Workbench forbids this for the API key (HTTP 403: {0}); managing context needs an organization_admin key for the organization")]
+    #[error("Workbench forbids this for the API key (HTTP 403: {0}); managing context and auto remediations needs an organization_admin key for the organization")]
     Forbidden(String),
     /// The object does not exist.
     #[error("not found in Workbench: {0}")]
@@ -15,6 +15,10 @@ pub enum WorkbenchError {
     /// A uniqueness rule was broken (e.g. a context name already taken).
     #[error("conflict in Workbench: {0}")]
     Conflict(String),
+    /// The method is not offered on this resource (HTTP 405), e.g. creating what Workbench
+    /// only lets one change.
+    #[error("Workbench does not allow this request (HTTP 405: {0})")]
+    NotAllowed(String),
     /// Workbench refused the request as invalid.
     #[error("Workbench rejected the request: {0}")]
     BadRequest(String),
@@ -104,6 +108,7 @@ pub(super) fn classify(status: u16, body: &[u8]) -> WorkbenchError {
         401 => WorkbenchError::Unauthorized(message),
         403 => WorkbenchError::Forbidden(message),
         404 => WorkbenchError::NotFound(message),
+        405 => WorkbenchError::NotAllowed(message),
         409 => WorkbenchError::Conflict(message),
         400 | 422 if message.to_ascii_lowercase().contains("already") => {
             WorkbenchError::Conflict(message)

@@ -4,6 +4,7 @@
 //! callers get [`ContextList`] and [`Organization`].
 
 pub mod error;
+pub mod remediation;
 pub mod types;
 
 use reqwest::Method;
@@ -13,6 +14,9 @@ use serde_json::Value;
 use url::Url;
 
 pub use error::WorkbenchError;
+pub use remediation::{
+    ListLink, ListType, RemediationSetting, SecurityDevice, SettingChange, Vendor,
+};
 pub use types::{ContextList, ContextListSpec, ContextType, Organization};
 
 use crate::http::{Answer, BaseUrl, NotABase, Outcome, RetryPolicy, Sender, Verdict};
@@ -42,10 +46,12 @@ impl std::fmt::Debug for WorkbenchClient {
     }
 }
 
-/// A JSON:API document: its data and the link to the next page.
+/// A JSON:API document: its data, what it includes, and the link to the next page.
 #[derive(Deserialize)]
 struct Document<T> {
     data: T,
+    #[serde(default)]
+    included: Vec<Resource>,
     #[serde(default)]
     links: Links,
 }
@@ -126,18 +132,28 @@ impl WorkbenchClient {
 
     /// Follows `links.next` (absolute or relative) until it is absent.
     async fn get_all(&self, url: Url) -> Result<Vec<Resource>, WorkbenchError> {
+        Ok(self.get_all_including(url).await?.0)
+    }
+
+    /// Like `get_all`, also returning what every page includes (`include=`).
+    async fn get_all_including(
+        &self,
+        url: Url,
+    ) -> Result<(Vec<Resource>, Vec<Resource>), WorkbenchError> {
         let mut items = Vec::new();
+        let mut included = Vec::new();
         let mut next = Some(url);
         while let Some(url) = next.take() {
             let bytes = self.send(Method::GET, url.clone(), None).await?;
             let page: Document<Vec<Resource>> = decode(&bytes)?;
             items.extend(page.data);
+            included.extend(page.included);
             next = match page.links.next {
                 Some(link) => Some(self.same_origin(&url, &link)?),
                 None => None,
             };
         }
-        Ok(items)
+        Ok((items, included))
     }
 
     /// Resolves a next link against the page it was read from, keeping it on the Workbench URL.

@@ -202,6 +202,7 @@ fn main() {
         format!("export TF_VAR_expel_app_client_id={}", seed.expel_app_client_id),
         format!("export EXPEL_ACC_EXPEL_APP_CLIENT_ID={}", seed.expel_app_client_id),
         format!("export TF_VAR_custom_app_client_id={}", seed.custom_app_client_id),
+        format!("export EXPEL_ACC_ANALYST_API_KEY='{}'", seed.analyst_api_key),
         format!(
             "# certificate instead of the secret: ARM_CLIENT_CERTIFICATE_PATH={} (PEM) or {} with ARM_CLIENT_CERTIFICATE_PASSWORD={}",
             seed.certificate_pem_path.display(),

@@ -9,6 +9,9 @@ mod tenant;
 mod workspace;
 
 pub use install::{provider_mirror, PROVIDER_VERSION};
-pub use target::{Credentials, System, Target, TestApp, EXPEL_APP_VARIABLE, SUMMARY_VARIABLE};
+pub use target::{
+    Credentials, System, Target, TestApp, ANALYST_KEY_VARIABLE, EXPEL_APP_VARIABLE,
+    SUMMARY_VARIABLE,
+};
 pub use tenant::{ApiError, TenantApi};
 pub use workspace::{Outcome, Workspace};

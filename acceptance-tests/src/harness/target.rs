@@ -18,6 +18,10 @@ use crate::sandbox::{Faults, Sandbox, SandboxConfig};
 /// an app whose registration lives outside the tenant (only read, never changed).
 pub const EXPEL_APP_VARIABLE: &str = "EXPEL_ACC_EXPEL_APP_CLIENT_ID";
 
+/// A Workbench API key of the organization without the organization_admin role, for tests
+/// of the 403 a write then gets (only used, never changed).
+pub const ANALYST_KEY_VARIABLE: &str = "EXPEL_ACC_ANALYST_API_KEY";
+
 /// Names the file each test appends its outcome to (`make testacc` sets it).
 pub const SUMMARY_VARIABLE: &str = "EXPEL_ACC_SUMMARY";
 
@@ -151,6 +155,23 @@ impl Target {
         if found.is_none() {
             self.skip(&format!(
                 "needs {EXPEL_APP_VARIABLE}: the appId of Expel's integration app in the tenant"
+            ));
+        }
+        found
+    }
+
+    /// A Workbench API key of the organization that lacks organization_admin; from
+    /// [`ANALYST_KEY_VARIABLE`] in a real tenant, where the test is skipped without it.
+    pub fn analyst_api_key(&self) -> Option<String> {
+        if let Some(sandbox) = self.sandbox() {
+            return Some(sandbox.seed().analyst_api_key.clone());
+        }
+        let found = std::env::var(ANALYST_KEY_VARIABLE)
+            .ok()
+            .filter(|v| !v.is_empty());
+        if found.is_none() {
+            self.skip(&format!(
+                "needs {ANALYST_KEY_VARIABLE}: a Workbench API key of the organization without organization_admin"
             ));
         }
         found

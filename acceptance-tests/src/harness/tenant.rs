@@ -404,4 +404,116 @@ impl TenantApi {
             }
         }
     }
+
+    /// The organization's auto remediation setting of `action_type`, e.g.
+    /// `RESET_CREDENTIALS_O365`.
+    pub fn remediation_setting(&self, action_type: &str) -> Result<Value, ApiError> {
+        let page = self.workbench(
+            Method::GET,
+            &format!("remediation_action_settings?filter[action_type]={action_type}"),
+            None,
+        )?;
+        page["data"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|s| s["attributes"]["action_type"] == action_type)
+            .cloned()
+            .ok_or_else(|| ApiError {
+                method: "GET".into(),
+                url: format!("remediation_action_settings?filter[action_type]={action_type}"),
+                status: 200,
+                body: "no such setting".into(),
+            })
+    }
+
+    /// Changes a setting's attributes in Workbench, as a person in Settings > Auto
+    /// Remediations would.
+    pub fn change_remediation_setting(&self, id: &str, attributes: Value) -> Result<(), ApiError> {
+        let body = json!({"id": id, "data": {"type": "remediation_action_settings", "id": id, "attributes": attributes}});
+        self.workbench(
+            Method::PATCH,
+            &format!("remediation_action_settings/{id}"),
+            Some(body),
+        )
+        .map(drop)
+    }
+
+    /// The list sources of a setting.
+    pub fn list_sources_of(&self, setting_id: &str) -> Result<Vec<Value>, ApiError> {
+        let page = self.workbench(
+            Method::GET,
+            &format!(
+                "remediation_action_setting_list_sources?filter[remediation_action_setting][id]={setting_id}&include=context_label&page[limit]=500"
+            ),
+            None,
+        )?;
+        Ok(page["data"].as_array().cloned().unwrap_or_default())
+    }
+
+    /// The context variable ids of a setting's `CONTEXT_LABEL` list sources, sorted.
+    pub fn linked_list_ids(&self, setting_id: &str) -> Result<Vec<String>, ApiError> {
+        let page = self.workbench(
+            Method::GET,
+            &format!(
+                "remediation_action_setting_list_sources?filter[remediation_action_setting][id]={setting_id}&include=context_label&page[limit]=500"
+            ),
+            None,
+        )?;
+        let labels = page["included"].as_array().cloned().unwrap_or_default();
+        let mut ids: Vec<String> = page["data"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|s| s["attributes"]["source_type"] == "CONTEXT_LABEL")
+            .filter_map(|s| {
+                let label_id = &s["relationships"]["context_label"]["data"]["id"];
+                let label = labels.iter().find(|l| &l["id"] == label_id)?;
+                label["relationships"]["context_variables"]["data"][0]["id"]
+                    .as_str()
+                    .map(str::to_owned)
+            })
+            .collect();
+        ids.sort();
+        Ok(ids)
+    }
+
+    /// Links a context list to a setting by hand: a context label referencing the list, and a
+    /// `CONTEXT_LABEL` list source pointing the setting at it (the reading of the schema the
+    /// provider also relies on).
+    pub fn link_list_by_hand(&self, setting_id: &str, list_id: &str) -> Result<(), ApiError> {
+        let label = self.workbench(
+            Method::POST,
+            "context_labels",
+            Some(json!({"data": {
+                "type": "context_labels",
+                "attributes": {"title": "Linked by hand", "description": null, "definition": {"context_variable_id": list_id}},
+                "relationships": {"context_variables": {"data": [{"type": "context_variables", "id": list_id}]}},
+            }})),
+        )?;
+        let label_id = label["data"]["id"].as_str().unwrap_or_default();
+        self.workbench(
+            Method::POST,
+            "remediation_action_setting_list_sources",
+            Some(json!({"data": {
+                "type": "remediation_action_setting_list_sources",
+                "attributes": {"source_type": "CONTEXT_LABEL"},
+                "relationships": {
+                    "remediation_action_setting": {"data": {"type": "remediation_action_settings", "id": setting_id}},
+                    "context_label": {"data": {"type": "context_labels", "id": label_id}},
+                },
+            }})),
+        )
+        .map(drop)
+    }
+
+    /// Deletes a list source by hand.
+    pub fn delete_list_source(&self, id: &str) -> Result<(), ApiError> {
+        self.workbench(
+            Method::DELETE,
+            &format!("remediation_action_setting_list_sources/{id}"),
+            None,
+        )
+        .map(drop)
+    }
 }

@@ -14,6 +14,7 @@ pub mod directory;
 mod faults;
 pub mod graph;
 pub mod odata;
+pub mod remediation;
 pub mod token;
 pub mod workbench;
 pub mod world;
@@ -306,6 +307,7 @@ fn app(shared: Shared) -> Router {
         .merge(graph::routes())
         .merge(directory::routes())
         .merge(workbench::routes())
+        .merge(remediation::routes())
         .route_layer(axum::middleware::from_fn_with_state(
             shared.clone(),
             faults::inject,

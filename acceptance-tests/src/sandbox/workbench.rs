@@ -42,7 +42,7 @@ pub fn routes() -> Router<Shared> {
         )
 }
 
-fn errors(status: StatusCode, title: &str, detail: &str) -> Response {
+pub(super) fn errors(status: StatusCode, title: &str, detail: &str) -> Response {
     let body = json!({"errors": [{"status": status.as_u16().to_string(), "title": title, "detail": detail}]});
     (
         status,
@@ -52,7 +52,7 @@ fn errors(status: StatusCode, title: &str, detail: &str) -> Response {
         .into_response()
 }
 
-fn document(status: StatusCode, body: Value) -> Response {
+pub(super) fn document(status: StatusCode, body: Value) -> Response {
     (
         status,
         [("content-type", "application/vnd.api+json")],
@@ -61,8 +61,33 @@ fn document(status: StatusCode, body: Value) -> Response {
         .into_response()
 }
 
+/// The organizations the bearer key sees, for a write: 403 unless the key has the
+/// organization_admin role.
+pub(super) fn organizations_to_manage(
+    shared: &Shared,
+    headers: &HeaderMap,
+) -> Result<Vec<String>, Response> {
+    let orgs = organizations_of(shared, headers)?;
+    let key = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if shared.lock().analyst_api_keys.contains(key) {
+        return Err(errors(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            "this API key does not have the organization_admin role",
+        ));
+    }
+    Ok(orgs)
+}
+
 /// The organizations the bearer key sees.
-fn organizations_of(shared: &Shared, headers: &HeaderMap) -> Result<Vec<String>, Response> {
+pub(super) fn organizations_of(
+    shared: &Shared,
+    headers: &HeaderMap,
+) -> Result<Vec<String>, Response> {
     let key = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -96,6 +121,17 @@ fn variable_json(v: &ContextVariable, base: &str) -> Value {
 }
 
 fn paged(items: Vec<Value>, query: &[(String, String)], shared: &Shared, path: &str) -> Response {
+    paged_including(items, |_| Vec::new(), query, shared, path)
+}
+
+/// One page of `items`, with what `include` adds for that page in `included`.
+pub(super) fn paged_including(
+    items: Vec<Value>,
+    include: impl FnOnce(&[Value]) -> Vec<Value>,
+    query: &[(String, String)],
+    shared: &Shared,
+    path: &str,
+) -> Response {
     let number = |name: &str, default: usize| -> Result<usize, Response> {
         match query.iter().find(|(k, _)| k == name) {
             Some((_, v)) => v.parse().map_err(|_| {
@@ -132,10 +168,12 @@ fn paged(items: Vec<Value>, query: &[(String, String)], shared: &Shared, path: &
         next.append_pair("page[offset]", &(offset + limit).to_string());
         links["next"] = json!(format!("{path}?{}", next.finish()));
     }
-    document(
-        StatusCode::OK,
-        json!({"data": data, "links": links, "meta": {"page": {"total": total}}}),
-    )
+    let included = include(&data);
+    let mut body = json!({"data": data, "links": links, "meta": {"page": {"total": total}}});
+    if !included.is_empty() {
+        body["included"] = Value::Array(included);
+    }
+    document(StatusCode::OK, body)
 }
 
 async fn list_organizations(
@@ -229,7 +267,7 @@ async fn get_context_variable(
     }
 }
 
-fn parse_body(body: &str) -> Result<Value, Response> {
+pub(super) fn parse_body(body: &str) -> Result<Value, Response> {
     serde_json::from_str(body).map_err(|e| {
         errors(
             StatusCode::BAD_REQUEST,
@@ -260,7 +298,7 @@ async fn create_context_variable(
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    let orgs = match organizations_of(&shared, &headers) {
+    let orgs = match organizations_to_manage(&shared, &headers) {
         Ok(o) => o,
         Err(r) => return r,
     };
@@ -394,7 +432,7 @@ async fn update_context_variable(
     Path(id): Path<String>,
     body: String,
 ) -> Response {
-    let orgs = match organizations_of(&shared, &headers) {
+    let orgs = match organizations_to_manage(&shared, &headers) {
         Ok(o) => o,
         Err(r) => return r,
     };
@@ -496,7 +534,7 @@ async fn delete_context_variable(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    let orgs = match organizations_of(&shared, &headers) {
+    let orgs = match organizations_to_manage(&shared, &headers) {
         Ok(o) => o,
         Err(r) => return r,
     };

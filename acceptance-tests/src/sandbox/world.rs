@@ -1,7 +1,7 @@
 //! The sandbox's tenant and Workbench organizations: every object, with the times that model
 //! Entra replication lag, and the seed a fresh sandbox starts from.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -214,6 +214,54 @@ pub struct ContextVariable {
     pub attributes: serde_json::Map<String, Value>,
 }
 
+/// A Workbench auto remediation setting (`remediation_action_settings`): one per organization
+/// and action type, made when the organization is (PATCH only).
+#[derive(Clone, Debug)]
+pub struct RemediationSetting {
+    pub id: String,
+    pub organization_id: String,
+    pub attributes: serde_json::Map<String, Value>,
+    pub security_device_ids: Vec<String>,
+}
+
+/// A Workbench context label: a definition that references context variables.
+#[derive(Clone, Debug)]
+pub struct ContextLabel {
+    pub id: String,
+    pub organization_id: String,
+    pub attributes: serde_json::Map<String, Value>,
+    pub context_variable_ids: Vec<String>,
+}
+
+/// A list source of a remediation setting (`remediation_action_setting_list_sources`).
+#[derive(Clone, Debug)]
+pub struct ListSource {
+    pub id: String,
+    pub setting_id: String,
+    pub attributes: serde_json::Map<String, Value>,
+    pub context_label_id: Option<String>,
+    pub security_device_id: Option<String>,
+}
+
+/// A Workbench security device (an integration), of one vendor.
+#[derive(Clone, Debug)]
+pub struct SecurityDevice {
+    pub id: String,
+    pub organization_id: String,
+    pub attributes: serde_json::Map<String, Value>,
+    pub vendor_id: String,
+}
+
+/// A vendor of security devices.
+#[derive(Clone, Debug)]
+pub struct Vendor {
+    pub id: String,
+    pub attributes: serde_json::Map<String, Value>,
+}
+
+/// The action types every organization has a setting for (two of Workbench's 26).
+pub const ACTION_TYPES: &[&str] = &["RESET_CREDENTIALS_O365", "REMOVE_MALICIOUS_EMAIL"];
+
 /// How an app may sign in.
 #[derive(Clone, Debug, Default)]
 pub struct AppCredentials {
@@ -252,6 +300,9 @@ pub struct Seed {
     pub exchange_service_principal_id: String,
     pub api_key: String,
     pub multi_org_api_key: String,
+    /// A key of the first organization without the organization_admin role: it reads, and
+    /// every write answers 403.
+    pub analyst_api_key: String,
     pub organization_id: String,
     pub second_organization_id: String,
 }
@@ -275,6 +326,13 @@ pub struct World {
     pub grants: Vec<Grant>,
     pub role_assignments: Vec<RoleAssignment>,
     pub context_variables: Vec<ContextVariable>,
+    pub remediation_settings: Vec<RemediationSetting>,
+    pub context_labels: Vec<ContextLabel>,
+    pub list_sources: Vec<ListSource>,
+    pub security_devices: Vec<SecurityDevice>,
+    pub vendors: Vec<Vendor>,
+    /// API keys that lack the organization_admin role.
+    pub analyst_api_keys: HashSet<String>,
     /// (id, name)
     pub organizations: Vec<(String, String)>,
     /// API key → organization ids it sees.
@@ -476,8 +534,14 @@ impl World {
         world
             .organizations
             .push((second_organization_id.clone(), "Fabrikam".into()));
+        world.seed_workbench_integrations();
         let api_key = secret(48);
         let multi_org_api_key = secret(48);
+        let analyst_api_key = secret(48);
+        world
+            .api_keys
+            .insert(analyst_api_key.clone(), vec![organization_id.clone()]);
+        world.analyst_api_keys.insert(analyst_api_key.clone());
         world
             .api_keys
             .insert(api_key.clone(), vec![organization_id.clone()]);
@@ -505,6 +569,7 @@ impl World {
             exchange_service_principal_id: exchange_sp,
             api_key,
             multi_org_api_key,
+            analyst_api_key,
             organization_id,
             second_organization_id,
         };
@@ -623,6 +688,61 @@ impl World {
         true
     }
 
+    /// Each organization's vendors' devices (a Microsoft 365 tenant and an endpoint agent)
+    /// and its auto remediation settings, opted out, on no device and no list.
+    fn seed_workbench_integrations(&mut self) {
+        let vendor = |name: &str, display_name: &str, service_type: &str| Vendor {
+            id: guid(),
+            attributes:
+                json!({"name": name, "display_name": display_name, "service_type": service_type})
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default(),
+        };
+        let microsoft = vendor("o365", "Microsoft 365", "CLOUD");
+        let crowdstrike = vendor("crowdstrike", "CrowdStrike", "ENDPOINT");
+        let now = timestamp();
+        for (org, org_name) in self.organizations.clone() {
+            for (name, device_type, slug, vendor_id) in [
+                (
+                    format!("{org_name} Microsoft 365"),
+                    "CLOUD",
+                    "o365",
+                    &microsoft.id,
+                ),
+                (
+                    format!("{org_name} Falcon"),
+                    "ENDPOINT",
+                    "crowdstrike",
+                    &crowdstrike.id,
+                ),
+            ] {
+                self.security_devices.push(SecurityDevice {
+                    id: guid(),
+                    organization_id: org.clone(),
+                    attributes: json!({"name": name, "device_type": device_type, "status": "healthy", "plugin_slug": slug, "location": null, "task_source": null, "deleted_at": null, "created_at": now, "updated_at": now})
+                        .as_object()
+                        .cloned()
+                        .unwrap_or_default(),
+                    vendor_id: vendor_id.clone(),
+                });
+            }
+            for action_type in ACTION_TYPES {
+                self.remediation_settings.push(RemediationSetting {
+                    id: guid(),
+                    organization_id: org.clone(),
+                    attributes: json!({"action_type": action_type, "automate_opt_in": false, "automate_opt_in_agreement_version": null, "automate_opt_in_at": null, "automate_list_type": null, "created_at": now, "updated_at": now})
+                        .as_object()
+                        .cloned()
+                        .unwrap_or_default(),
+                    security_device_ids: Vec::new(),
+                });
+            }
+        }
+        self.vendors.push(microsoft);
+        self.vendors.push(crowdstrike);
+    }
+
     /// A JSON dump of every existing object, for tests that count duplicates.
     pub fn dump(&self) -> Value {
         json!({
@@ -631,6 +751,9 @@ impl World {
             "appRoleAssignments": self.grants.iter().filter(|g| g.life.exists()).map(|g| json!({"id": g.id, "appRoleId": g.app_role_id, "principalId": g.principal_id, "resourceId": g.resource_id})).collect::<Vec<_>>(),
             "roleAssignments": self.role_assignments.iter().filter(|r| r.life.exists()).map(|r| json!({"id": r.id, "roleDefinitionId": r.role_definition_id, "principalId": r.principal_id, "directoryScopeId": r.directory_scope_id})).collect::<Vec<_>>(),
             "contextVariables": self.context_variables.iter().map(|c| json!({"id": c.id, "organizationId": c.organization_id, "attributes": c.attributes})).collect::<Vec<_>>(),
+            "remediationActionSettings": self.remediation_settings.iter().map(|r| json!({"id": r.id, "organizationId": r.organization_id, "attributes": r.attributes, "securityDeviceIds": r.security_device_ids})).collect::<Vec<_>>(),
+            "contextLabels": self.context_labels.iter().map(|l| json!({"id": l.id, "organizationId": l.organization_id, "attributes": l.attributes, "contextVariableIds": l.context_variable_ids})).collect::<Vec<_>>(),
+            "listSources": self.list_sources.iter().map(|s| json!({"id": s.id, "settingId": s.setting_id, "attributes": s.attributes, "contextLabelId": s.context_label_id})).collect::<Vec<_>>(),
         })
     }
 }
