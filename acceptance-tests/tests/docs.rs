@@ -113,7 +113,9 @@ fn documented(page: &str) -> BTreeSet<String> {
 
 fn check_hcl(what: &str, text: &str, problems: &mut Vec<String>) {
     if let Err(err) = hcl::from_str::<hcl::Body>(text) {
-        problems.push(format!("{what}: an example is not valid HCL: {err}\n{text}"));
+        problems.push(format!(
+            "{what}: an example is not valid HCL: {err}\n{text}"
+        ));
     }
 }
 
@@ -131,7 +133,9 @@ fn docs_cover_the_schema_and_nothing_else() {
     let index = read(&docs.join("index.md")).expect("docs/index.md");
     for name in top_level(&schema["provider"]["block"]) {
         if !index.contains(&format!("`{name}`")) {
-            problems.push(format!("docs/index.md does not document provider argument {name}"));
+            problems.push(format!(
+                "docs/index.md does not document provider argument {name}"
+            ));
         }
     }
 
@@ -177,10 +181,16 @@ fn docs_cover_the_schema_and_nothing_else() {
 
     // Pages for types the provider lacks, and every example in the docs.
     for dir in ["resources", "data-sources", "guides"] {
-        for entry in std::fs::read_dir(docs.join(dir)).into_iter().flatten().flatten() {
+        for entry in std::fs::read_dir(docs.join(dir))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
             let relative = format!("{dir}/{}", entry.file_name().to_string_lossy());
             if dir != "guides" && !pages_expected.contains(&relative) {
-                problems.push(format!("docs/{relative} documents a type the provider lacks"));
+                problems.push(format!(
+                    "docs/{relative} documents a type the provider lacks"
+                ));
             }
             let page = read(&entry.path()).unwrap_or_default();
             for example in hcl_blocks(&page) {
@@ -206,5 +216,9 @@ fn docs_cover_the_schema_and_nothing_else() {
         }
     }
 
-    assert!(problems.is_empty(), "docs problems:\n- {}", problems.join("\n- "));
+    assert!(
+        problems.is_empty(),
+        "docs problems:\n- {}",
+        problems.join("\n- ")
+    );
 }

@@ -77,9 +77,19 @@ fn two_tenants_in_one_apply() {
             .count();
         assert_eq!((grants, roles), (2, 2), "{domain}: {state:#}");
         let lists = state["contextVariables"].to_string();
-        assert!(lists.contains(&format!("breakglass@{domain}.com")), "{domain}: {lists}");
-        let other = if domain == "contoso" { "fabrikam" } else { "contoso" };
-        assert!(!lists.contains(other), "{domain} got {other}'s lists: {lists}");
+        assert!(
+            lists.contains(&format!("breakglass@{domain}.com")),
+            "{domain}: {lists}"
+        );
+        let other = if domain == "contoso" {
+            "fabrikam"
+        } else {
+            "contoso"
+        };
+        assert!(
+            !lists.contains(other),
+            "{domain} got {other}'s lists: {lists}"
+        );
     }
     let granted = workspace.output("granted");
     assert_eq!(
