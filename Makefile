@@ -11,7 +11,7 @@ PROTOC := $(shell $(CARGO) run -q -p protoc-path)
 endif
 export PROTOC
 
-.PHONY: build sandbox demo test test-faults unit fuzz acceptance testacc testacc-sandbox fmt fmt-check lint check-terraform install clean
+.PHONY: build sandbox demo test test-faults unit fuzz acceptance testacc testacc-sandbox fmt fmt-check lint check-terraform install release clean
 
 build: ## Build the provider and the sandbox
 	$(CARGO) build --workspace --bins
@@ -19,7 +19,7 @@ build: ## Build the provider and the sandbox
 sandbox: ## Start the embedded sandbox in the foreground and print the variables to export
 	$(CARGO) run -q -p expel-acceptance-tests --bin expel-sandbox -- $(SANDBOX_ARGS)
 
-demo: check-terraform build ## Start the sandbox, apply examples/quickstart, print its outputs, stop
+demo: check-terraform build ## Start the sandbox, apply examples/quickstart, show a second plan is empty, print what was granted, stop
 	scripts/demo.sh
 
 test: check-terraform fmt-check lint ## Format check, clippy, unit and acceptance tests, the fault profile, then testacc against a separate sandbox process
@@ -57,11 +57,20 @@ lint: ## Clippy with warnings as errors
 check-terraform:
 	@command -v terraform >/dev/null || { echo "error: terraform is not on the PATH; install Terraform >= 1.5 (the acceptance tests drive the real binary)" >&2; exit 1; }
 
-install: ## Install the provider into ~/.terraform.d/plugins (Terraform's implied local mirror)
-	$(CARGO) build --release -p terraform-provider-expel
+# A filesystem mirror; Terraform's implied local one unless given (MIRROR=/path).
+MIRROR ?= $(HOME)/.terraform.d/plugins
+
+install: ## Build a release binary into the filesystem mirror MIRROR (~/.terraform.d/plugins) and print the CLI config block
+	CARGO_PROFILE_RELEASE_STRIP=symbols $(CARGO) build --release -p terraform-provider-expel
 	@platform=$$(terraform version -json | sed -n 's/.*"platform": *"\([^"]*\)".*/\1/p'); \
-	dir=$(HOME)/.terraform.d/plugins/registry.terraform.io/expel/expel/$(VERSION)/$$platform; \
-	mkdir -p $$dir && cp target/release/terraform-provider-expel $$dir/terraform-provider-expel_v$(VERSION) && echo "installed into $$dir"
+	dir=$(MIRROR)/registry.terraform.io/expel/expel/$(VERSION)/$$platform; \
+	mkdir -p $$dir && cp $${CARGO_TARGET_DIR:-target}/release/terraform-provider-expel $$dir/terraform-provider-expel_v$(VERSION) && \
+	echo "installed into $$dir" && echo && \
+	echo "Add this to your Terraform CLI configuration (~/.terraformrc, or the file TF_CLI_CONFIG_FILE names):" && echo && \
+	printf 'provider_installation {\n  filesystem_mirror {\n    path    = "%s"\n    include = ["registry.terraform.io/expel/*"]\n  }\n  direct {\n    exclude = ["registry.terraform.io/expel/*"]\n  }\n}\n' "$(MIRROR)"
+
+release: ## Release archives in the registry's shape into dist/: make release VERSION=x.y.z
+	CARGO="$(CARGO)" VERSION="$(VERSION)" scripts/release.sh
 
 clean:
 	$(CARGO) clean

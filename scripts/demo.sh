@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts the embedded sandbox, applies examples/quickstart against it with the freshly built
-# provider installed in a throwaway filesystem mirror, prints the outputs, and stops the sandbox.
+# provider installed in a throwaway filesystem mirror, shows that a second plan is empty, prints
+# what was granted (the outputs), and stops the sandbox.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 version=0.1.0
@@ -46,5 +47,11 @@ export TF_CLI_CONFIG_FILE="$work/terraform.rc" TF_DATA_DIR="$work/quickstart/.te
 echo "==> sandbox at $EXPEL_GRAPH_ENDPOINT"
 terraform init -input=false -no-color >/dev/null
 terraform apply -input=false -auto-approve -no-color
-echo "==> outputs"
+echo "==> a second plan is empty"
+set +e
+terraform plan -input=false -no-color -detailed-exitcode
+plan_code=$?
+set -e
+if [[ $plan_code -ne 0 ]]; then echo "error: the second plan was not empty (exit $plan_code)" >&2; exit 1; fi
+echo "==> what was granted"
 terraform output -no-color

@@ -4,11 +4,14 @@
 //! `graph` and `workbench` are API clients that know nothing of Terraform or of each other;
 //! `http` is what both share. `resources` and `data_sources` speak Terraform and call them
 //! through what `framework` shares (the clients, lookups, diagnostics, timeouts); `provider`
-//! builds the clients and lists the types. No module imports one above it.
+//! builds the clients and lists the types. No module imports one above it. `cli` is the
+//! binary run by hand; its `discover` subcommand (`discover`) reads through the same clients.
 
 #![warn(missing_docs)]
 
+pub mod cli;
 pub mod data_sources;
+pub mod discover;
 pub mod framework;
 pub mod graph;
 pub mod http;

@@ -1,6 +1,8 @@
-//! `terraform-provider-expel`: serves the Terraform plugin protocol (tfplugin6).
+//! `terraform-provider-expel`: serves the Terraform plugin protocol (tfplugin6) when terraform
+//! starts it; run by hand, it is a command (`cli`): it explains itself, and `discover` writes
+//! `import {}` blocks for a tenant set up by hand.
 
-use terraform_provider_expel::{http, logging, provider};
+use terraform_provider_expel::{cli, http, logging, provider};
 
 fn main() {
     // tf-provider captures a backtrace into every diagnostic when backtraces are enabled, and
@@ -8,6 +10,10 @@ fn main() {
     // thread exists; panics still honour RUST_BACKTRACE.
     std::env::set_var("RUST_LIB_BACKTRACE", "0");
     http::install_crypto_provider();
+    let cookie = std::env::var(cli::MAGIC_COOKIE_KEY).ok();
+    if !cli::launched_by_terraform(cookie.as_deref()) {
+        std::process::exit(cli::run(std::env::args_os()));
+    }
     logging::init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

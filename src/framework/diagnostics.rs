@@ -7,7 +7,7 @@ use crate::graph::GraphError;
 use crate::workbench::WorkbenchError;
 
 /// What the user can do about a Graph error.
-fn graph_advice(err: &GraphError) -> String {
+pub fn graph_advice(err: &GraphError) -> String {
     match err {
         GraphError::Forbidden { permission, .. } => format!(
             "Grant the provider's identity the Microsoft Graph application permission {permission} with admin consent, then run again."

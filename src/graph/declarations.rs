@@ -193,6 +193,11 @@ fn remove_permission(entries: &mut Vec<RequiredResourceAccess>, permission: &Per
 }
 
 /// Whether `entries` declare `permission`.
+/// Whether an application registration declares `permission` as an application permission.
+pub fn declares(app: &Application, permission: &Permission) -> bool {
+    declared(&app.required_resource_access, permission)
+}
+
 fn declared(entries: &[RequiredResourceAccess], permission: &Permission) -> bool {
     entries.iter().any(|e| {
         e.resource_app_id

@@ -119,6 +119,18 @@ impl GraphClient {
         self.list(url, READ).await
     }
 
+    /// Lists the grants made on a resource service principal: who holds which of its app roles.
+    pub async fn list_app_role_assigned_to(
+        &self,
+        resource_sp_id: &str,
+    ) -> Result<Vec<AppRoleAssignment>, GraphError> {
+        let url = self.url(
+            &["servicePrincipals", resource_sp_id, "appRoleAssignedTo"],
+            &[],
+        );
+        self.list(url, READ).await
+    }
+
     /// Grants an app role (admin consent) to a client service principal, waiting out the
     /// replication of a client service principal created moments ago.
     pub async fn grant_app_role(
@@ -276,6 +288,16 @@ impl GraphClient {
                 }))
             })
             .await
+    }
+
+    /// Every directory role assignment of a principal, at any scope.
+    pub async fn list_role_assignments_of(
+        &self,
+        principal_id: &str,
+    ) -> Result<Vec<RoleAssignment>, GraphError> {
+        let filter = filter::eq("principalId", principal_id);
+        let url = self.url(ROLE_ASSIGNMENTS, &[("$filter", &filter)]);
+        self.list(url, ROLES).await
     }
 
     /// Removes a directory role assignment. Absent assignments count as removed.

@@ -38,6 +38,75 @@ fn config_error(diags: &mut Diagnostics, err: &ConfigError) {
     }
 }
 
+/// Why the clients could not be built at all (a side that merely lacks settings is
+/// [`Unavailable`] inside [`Clients`] instead).
+#[derive(Debug, thiserror::Error)]
+#[error("{summary}: {detail}")]
+pub struct BuildError {
+    /// One line.
+    pub summary: String,
+    /// What went wrong and what to do.
+    pub detail: String,
+    /// The provider attribute to fix, if one is to blame.
+    pub attribute: Option<&'static str>,
+}
+
+/// Builds the Graph and Workbench clients from resolved settings: what `configure` hands to
+/// resources, and what `terraform-provider-expel discover` reads the tenant with.
+pub fn build_clients(settings: Settings) -> Result<Clients, BuildError> {
+    let http = crate::http::client().map_err(|err| BuildError {
+        summary: "Could not start the HTTP client".to_owned(),
+        detail: err.to_string(),
+        attribute: None,
+    })?;
+    let retry = RetryPolicy::default();
+    let graph = match settings.graph {
+        Ok(graph) => {
+            let kind = graph.entra.credential.kind();
+            match TokenSource::new(graph.entra, http.clone()) {
+                Ok(tokens) => GraphClient::new(
+                    http.clone(),
+                    &graph.endpoint,
+                    Arc::new(tokens),
+                    retry.clone(),
+                )
+                .map_err(|err| Unavailable {
+                    summary: "The Microsoft Graph endpoint cannot be used".to_owned(),
+                    detail: format!("{err}; set graph_endpoint (EXPEL_GRAPH_ENDPOINT) to an https:// URL such as https://graph.microsoft.com."),
+                }),
+                Err(err) => {
+                    let attribute = match err {
+                        crate::graph::auth::AuthError::Certificate { .. } => {
+                            "client_certificate_path"
+                        }
+                        _ => "client_id",
+                    };
+                    return Err(BuildError {
+                        summary: format!("Cannot sign in to Microsoft Entra ID with the {kind}"),
+                        detail: err.to_string(),
+                        attribute: Some(attribute),
+                    });
+                }
+            }
+        }
+        Err(why) => Err(why),
+    };
+    let workbench = settings.workbench.and_then(|wb| {
+        WorkbenchClient::new(
+            http.clone(),
+            &wb.url,
+            wb.api_key,
+            wb.organization_id,
+            retry.clone(),
+        )
+        .map_err(|err| Unavailable {
+            summary: "The Workbench URL cannot be used".to_owned(),
+            detail: format!("{err}; set workbench_url (EXPEL_WORKBENCH_URL) to an https:// URL such as https://workbench.expel.io."),
+        })
+    });
+    Ok(Clients { graph, workbench })
+}
+
 /// The `expel` provider.
 #[derive(Debug, Default)]
 pub struct ExpelProvider {
@@ -130,60 +199,19 @@ impl Provider for ExpelProvider {
                 return None;
             }
         };
-        let http = match crate::http::client() {
-            Ok(http) => http,
+        let clients = match build_clients(settings) {
+            Ok(clients) => clients,
             Err(err) => {
-                diags.root_error("Could not start the HTTP client", err.to_string());
+                match err.attribute {
+                    Some(attribute) => {
+                        diags.error(err.summary, err.detail, AttributePath::new(attribute))
+                    }
+                    None => diags.root_error(err.summary, err.detail),
+                }
                 return None;
             }
         };
-        let retry = RetryPolicy::default();
-        let graph = match settings.graph {
-            Ok(graph) => {
-                let kind = graph.entra.credential.kind();
-                match TokenSource::new(graph.entra, http.clone()) {
-                    Ok(tokens) => GraphClient::new(
-                        http.clone(),
-                        &graph.endpoint,
-                        Arc::new(tokens),
-                        retry.clone(),
-                    )
-                    .map_err(|err| Unavailable {
-                        summary: "The Microsoft Graph endpoint cannot be used".to_owned(),
-                        detail: format!("{err}; set graph_endpoint (EXPEL_GRAPH_ENDPOINT) to an https:// URL such as https://graph.microsoft.com."),
-                    }),
-                    Err(err) => {
-                        let attribute = match err {
-                            crate::graph::auth::AuthError::Certificate { .. } => {
-                                "client_certificate_path"
-                            }
-                            _ => "client_id",
-                        };
-                        diags.error(
-                            format!("Cannot sign in to Microsoft Entra ID with the {kind}"),
-                            err.to_string(),
-                            AttributePath::new(attribute),
-                        );
-                        return None;
-                    }
-                }
-            }
-            Err(why) => Err(why),
-        };
-        let workbench = settings.workbench.and_then(|wb| {
-            WorkbenchClient::new(
-                http.clone(),
-                &wb.url,
-                wb.api_key,
-                wb.organization_id,
-                retry.clone(),
-            )
-            .map_err(|err| Unavailable {
-                summary: "The Workbench URL cannot be used".to_owned(),
-                detail: format!("{err}; set workbench_url (EXPEL_WORKBENCH_URL) to an https:// URL such as https://workbench.expel.io."),
-            })
-        });
-        if !self.data.configure(Clients { graph, workbench }) {
+        if !self.data.configure(clients) {
             diags.root_warning(
                 "The expel provider was configured twice",
                 "The first configuration stays in effect.",

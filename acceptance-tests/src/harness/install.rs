@@ -79,12 +79,19 @@ fn describes_running_package(name: &str) -> bool {
         || name.starts_with("CARGO_BIN_EXE_")
 }
 
+/// The freshly built provider binary (built once per test process), for running it by hand
+/// as `terraform-provider-expel discover`.
+pub fn provider_binary() -> &'static Path {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(build_provider)
+}
+
 /// A filesystem mirror holding the freshly built provider as `expel/expel` `PROVIDER_VERSION`,
 /// shared by the tests of this process.
 pub fn provider_mirror() -> &'static Path {
     static MIRROR: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
     let (_, path) = MIRROR.get_or_init(|| {
-        let binary = build_provider();
+        let binary = provider_binary();
         let dir = tempfile::Builder::new()
             .prefix("expel-mirror-")
             .tempdir()
@@ -96,7 +103,7 @@ pub fn provider_mirror() -> &'static Path {
             .join(platform());
         std::fs::create_dir_all(&package).expect("mirror layout");
         let installed = package.join(format!("terraform-provider-expel_v{PROVIDER_VERSION}"));
-        std::os::unix::fs::symlink(&binary, &installed).expect("link the provider into the mirror");
+        std::os::unix::fs::symlink(binary, &installed).expect("link the provider into the mirror");
         let path = dir.path().to_path_buf();
         (dir, path)
     });
