@@ -137,6 +137,37 @@ fn discover_adopts_a_tenant_set_up_by_hand_without_writing() {
         ),
     ];
     let hosts = create_list(api, "Servers", "hostname", &["dc01"]);
+    // …and Reset Credentials opted in on the "Never reset" list, as in Settings > Auto
+    // Remediations. Remove Malicious Email stays as Workbench made it (not opted in).
+    let setting = api
+        .remediation_setting("RESET_CREDENTIALS_O365")
+        .expect("the seeded setting");
+    let setting_id = setting["id"].as_str().expect("setting id").to_owned();
+    api.link_list_by_hand(&setting_id, &lists[0])
+        .expect("link the Never reset list");
+    // Workbench enables a remediation per device: the organization's Microsoft 365 one.
+    let devices = api
+        .workbench(Method::GET, "security_devices?include=vendor", None)
+        .expect("list the security devices");
+    let microsoft_365 = devices["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|d| d["attributes"]["plugin_slug"] == "o365")
+        .and_then(|d| d["id"].as_str())
+        .expect("the Microsoft 365 device")
+        .to_owned();
+    api.workbench(
+        Method::PATCH,
+        &format!("remediation_action_settings/{setting_id}"),
+        Some(json!({"id": setting_id, "data": {
+            "type": "remediation_action_settings",
+            "id": setting_id,
+            "attributes": {"automate_opt_in": true, "automate_opt_in_agreement_version": "V1", "automate_list_type": "DENY"},
+            "relationships": {"security_devices": {"data": [{"type": "security_devices", "id": microsoft_365}]}},
+        }})),
+    )
+    .expect("opt in on the Microsoft 365 device");
     target.settle();
 
     // Discover reads only.
@@ -196,6 +227,7 @@ fn discover_adopts_a_tenant_set_up_by_hand_without_writing() {
         }
     }
     expected.extend(lists.iter().cloned());
+    expected.push("remediation:reset_credentials".to_owned());
     let (mut got, mut want) = (ids.clone(), expected.clone());
     got.sort();
     want.sort();
@@ -203,6 +235,12 @@ fn discover_adopts_a_tenant_set_up_by_hand_without_writing() {
     assert!(!text.contains(&decoy.service_principal_id) && !text.contains(&hosts));
     assert!(
         text.contains("# User Administrator for Expel Microsoft 365 Integration\nimport {"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "# Reset Credentials auto remediation, opted in, on 1 \"Never reset\" list\nimport {"
+        ),
         "{text}"
     );
 
@@ -221,7 +259,7 @@ fn discover_adopts_a_tenant_set_up_by_hand_without_writing() {
     );
     assert!(
         plan.stdout
-            .contains("11 to import, 0 to add, 0 to change, 0 to destroy"),
+            .contains("12 to import, 0 to add, 0 to change, 0 to destroy"),
         "{}",
         plan.stdout
     );

@@ -4,7 +4,8 @@
 //! Reads only (every call is a GET), through the same Graph and Workbench clients as the
 //! provider. What it finds, per app: each grant of a remediation permission (with its
 //! declaration, for a custom app), each User Administrator / Security Reader assignment of the
-//! app's service principal; and each Workbench context list of a type the remediations use.
+//! app's service principal; each Workbench context list of a type the remediations use; and
+//! each auto remediation the organization has opted in to.
 //! [`render`] turns the findings into HCL. Nothing here prints: progress goes to a callback.
 
 pub mod render;
@@ -14,7 +15,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::graph::{
     AppRoleAssignment, Consistency, GraphClient, GraphError, Permission, ServicePrincipal,
 };
-use crate::remediation::Remediation;
+use crate::remediation::{ListKind, Remediation};
+use crate::workbench::remediation::ListType;
 use crate::workbench::{ContextType, WorkbenchClient, WorkbenchError};
 
 /// Display name of Expel's multi-tenant integration app, looked for when no client id is given.
@@ -149,7 +151,10 @@ pub async fn discover(
             .push(format!("Microsoft Entra ID was not read: {why}")),
     }
     match workbench {
-        Ok(workbench) => discover_lists(workbench, progress, &mut findings, &mut names).await?,
+        Ok(workbench) => {
+            discover_lists(workbench, progress, &mut findings, &mut names).await?;
+            discover_auto_remediations(workbench, progress, &mut findings, &mut names).await?;
+        }
         Err(why) => findings
             .notes
             .push(format!("Expel Workbench was not read: {why}")),
@@ -458,6 +463,52 @@ async fn discover_lists(
                 if count == 1 { "" } else { "s" }
             ),
             id: list.id,
+        });
+    }
+    Ok(())
+}
+
+/// The auto remediations the organization has opted in to (a setting that is not opted in is
+/// Workbench's default, not something set up by hand).
+async fn discover_auto_remediations(
+    workbench: &WorkbenchClient,
+    progress: &dyn Fn(&str),
+    findings: &mut Findings,
+    names: &mut Names,
+) -> Result<(), DiscoverError> {
+    progress("reading the Workbench auto remediation settings");
+    for remediation in Remediation::ALL {
+        let failed = |source| DiscoverError::Workbench {
+            action: format!(
+                "reading the {} auto remediation setting",
+                title(remediation)
+            ),
+            source,
+        };
+        let setting = workbench
+            .find_remediation_setting(remediation.action_type())
+            .await
+            .map_err(failed)?;
+        let Some(setting) = setting.filter(|s| s.opted_in) else {
+            continue;
+        };
+        let lists = workbench.linked_lists(&setting.id).await.map_err(failed)?;
+        let kind = match setting.list_type {
+            Some(ListType::Deny) => Some(ListKind::Never),
+            Some(ListType::Allow) => Some(ListKind::Always),
+            None => None,
+        };
+        let on = match (kind.and_then(|k| remediation.list_name(k)), lists.len()) {
+            (Some(name), n) if n > 0 => {
+                format!(", on {n} {name:?} list{}", if n == 1 { "" } else { "s" })
+            }
+            _ => String::new(),
+        };
+        findings.imports.push(Import {
+            resource_type: "expel_auto_remediation",
+            name: names.unique("expel_auto_remediation", remediation.as_str()),
+            id: format!("remediation:{remediation}"),
+            comment: format!("{} auto remediation, opted in{on}", title(remediation)),
         });
     }
     Ok(())
