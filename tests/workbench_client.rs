@@ -155,3 +155,44 @@ async fn missing_list_is_not_found_and_delete_of_it_is_done() {
         .is_not_found());
     wb.delete_context_list("gone").await.unwrap();
 }
+
+#[tokio::test]
+async fn a_list_source_whose_first_answer_was_lost_is_found_and_adopted() {
+    // The label is made; the list source POST had landed before, so Workbench says conflict.
+    let server = ScriptedServer::start(|seen, _| match (seen.method.as_str(), seen.path_and_query.as_str()) {
+        ("POST", path) if path.starts_with("/api/v2/context_labels") => Reply::json(
+            201,
+            json!({"data": {"type": "context_labels", "id": "label-1", "attributes": {"title": "Never reset"}}}),
+        ),
+        ("POST", _) => Reply::json(
+            409,
+            json!({"errors": [{"status": "409", "title": "Conflict", "detail": "the context label is already a list source of this setting"}]}),
+        ),
+        _ => Reply::json(
+            200,
+            json!({
+                "data": [{"type": "remediation_action_setting_list_sources", "id": "source-1",
+                    "attributes": {"source_type": "CONTEXT_LABEL"},
+                    "relationships": {
+                        "remediation_action_setting": {"data": {"type": "remediation_action_settings", "id": "setting-1"}},
+                        "context_label": {"data": {"type": "context_labels", "id": "label-1"}},
+                    }}],
+                "included": [{"type": "context_labels", "id": "label-1", "attributes": {"title": "Never reset", "definition": {"context_variable_id": "list-1"}},
+                    "relationships": {"context_variables": {"data": [{"type": "context_variables", "id": "list-1"}]}}}],
+            }),
+        ),
+    })
+    .await;
+    let link = client(&server, None)
+        .link_list("setting-1", "list-1", "Never reset")
+        .await
+        .expect("the landed list source is adopted");
+    assert_eq!(link.source_id, "source-1");
+    assert_eq!(link.label_id.as_deref(), Some("label-1"));
+    let deletes = server
+        .api_requests()
+        .iter()
+        .filter(|r| r.method == "DELETE")
+        .count();
+    assert_eq!(deletes, 0, "the label of an adopted link is kept");
+}

@@ -435,6 +435,14 @@ impl WorkbenchClient {
                 context_list_id: Some(list_id.to_owned()),
                 managed_label: true,
             }),
+            // A retried POST whose first answer was lost finds its own list source: adopt it.
+            Err(WorkbenchError::Conflict(message)) => {
+                let linked = self.linked_lists(setting_id).await?;
+                linked
+                    .into_iter()
+                    .find(|link| link.label_id.as_deref() == Some(label_id.as_str()))
+                    .ok_or(WorkbenchError::Conflict(message))
+            }
             Err(err) => {
                 // Leave no label behind that links nothing.
                 if let Err(cleanup) = self.delete(CONTEXT_LABELS, &label_id).await {
