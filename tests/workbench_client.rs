@@ -164,6 +164,9 @@ async fn a_list_source_whose_first_answer_was_lost_is_found_and_adopted() {
             201,
             json!({"data": {"type": "context_labels", "id": "label-1", "attributes": {"title": "Never reset"}}}),
         ),
+        ("GET", path) if path.starts_with("/api/v2/context_labels") => {
+            Reply::json(200, json!({"data": []}))
+        }
         ("POST", _) => Reply::json(
             409,
             json!({"errors": [{"status": "409", "title": "Conflict", "detail": "the context label is already a list source of this setting"}]}),

@@ -461,10 +461,11 @@ fn request_budget_of_both_remediations() {
     sandbox.reset_stats();
     workspace.apply();
     // Per remediation: find the setting, list the devices, read the list sources, a label
-    // and a list source for its list, one PATCH.
+    // (and a look for a twin left by a lost answer) and a list source for its list, one PATCH.
     expect(
         "create",
         &[
+            ("GET /api/v2/context_labels", 2),
             ("GET /api/v2/remediation_action_setting_list_sources", 2),
             ("GET /api/v2/remediation_action_settings", 2),
             ("GET /api/v2/security_devices", 2),

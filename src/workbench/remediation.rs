@@ -390,11 +390,13 @@ impl WorkbenchClient {
         list_id: &str,
         title: &str,
     ) -> Result<ListLink, WorkbenchError> {
+        // The pair in the description makes a twin left by a retried POST recognisable.
+        let description = format!("{MANAGED_LABEL_DESCRIPTION} [{setting_id} {list_id}]");
         let mut label = json!({
             "type": "context_labels",
             "attributes": {
                 "title": title,
-                "description": MANAGED_LABEL_DESCRIPTION,
+                "description": description,
                 "definition": {"context_variable_id": list_id},
             },
             "relationships": {
@@ -413,6 +415,8 @@ impl WorkbenchClient {
             )
             .await?;
         let label_id = decode::<Document<Resource>>(&bytes)?.data.id;
+        self.delete_twin_labels(title, &description, &label_id)
+            .await?;
         let source = json!({"data": {
             "type": "remediation_action_setting_list_sources",
             "attributes": {"source_type": "CONTEXT_LABEL"},
@@ -495,7 +499,8 @@ impl WorkbenchClient {
                             })
                     }),
                     managed_label: label.is_some_and(|l| {
-                        l.text_of("description").as_deref() == Some(MANAGED_LABEL_DESCRIPTION)
+                        l.text_of("description")
+                            .is_some_and(|d| d.starts_with(MANAGED_LABEL_DESCRIPTION))
                     }),
                     label_id,
                 }
@@ -509,6 +514,27 @@ impl WorkbenchClient {
         self.delete(LIST_SOURCES, &link.source_id).await?;
         if let (true, Some(label_id)) = (link.managed_label, &link.label_id) {
             self.delete(CONTEXT_LABELS, label_id).await?;
+        }
+        Ok(())
+    }
+
+    /// Deletes the labels titled `title` with this `description` other than `keep`: twins of
+    /// a label whose POST was retried after its first answer was lost (they link nothing).
+    async fn delete_twin_labels(
+        &self,
+        title: &str,
+        description: &str,
+        keep: &str,
+    ) -> Result<(), WorkbenchError> {
+        let filters = self.filters(&[("title", title)]);
+        let labels = self
+            .get_all(self.collection_url(CONTEXT_LABELS, &filters))
+            .await?;
+        for twin in labels
+            .iter()
+            .filter(|l| l.id != keep && l.text_of("description").as_deref() == Some(description))
+        {
+            self.delete(CONTEXT_LABELS, &twin.id).await?;
         }
         Ok(())
     }
