@@ -16,6 +16,8 @@ pub mod framework;
 pub mod graph;
 pub mod http;
 pub mod logging;
+#[cfg(target_os = "linux")]
+pub mod nodelay;
 pub mod provider;
 pub mod remediation;
 pub mod resources;

@@ -15,6 +15,10 @@ fn main() {
         std::process::exit(cli::run(std::env::args_os()));
     }
     logging::init();
+    #[cfg(target_os = "linux")]
+    if let Err(err) = terraform_provider_expel::nodelay::hold_handshake() {
+        tracing::warn!(%err, "cannot hold the handshake; the gRPC connections keep Nagle's algorithm");
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
