@@ -8,7 +8,7 @@ mod target;
 mod tenant;
 mod workspace;
 
-pub use install::{provider_mirror, PROVIDER_VERSION};
+pub use install::{build_provider, mirror_of, provider_mirror, Build, PROVIDER_VERSION};
 pub use target::{Credentials, System, Target, TestApp, EXPEL_APP_VARIABLE, SUMMARY_VARIABLE};
 pub use tenant::{ApiError, TenantApi};
 pub use workspace::{Outcome, Workspace};
