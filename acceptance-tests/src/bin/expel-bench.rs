@@ -54,6 +54,9 @@ struct Args {
     /// The provider build measured.
     #[arg(long, value_enum, default_value = "release")]
     build: BuildArg,
+    /// Measure this provider binary instead of building one (to compare two builds).
+    #[arg(long)]
+    provider: Option<PathBuf>,
     /// Values in the one big context list.
     #[arg(long, default_value_t = 5000)]
     big_list_values: usize,
@@ -63,6 +66,10 @@ struct Args {
     /// Starts of the provider binary timed to its handshake.
     #[arg(long, default_value_t = 20)]
     starts: usize,
+    /// Also write each command's request timeline (arrival and answer, ms from the first
+    /// arrival, and route) as CSV files into this directory: the profile behind `in flight`.
+    #[arg(long)]
+    timelines: Option<PathBuf>,
     /// The markdown file to write the report into (default: BENCHMARKS.md at the workspace
     /// root; in quick mode, none).
     #[arg(long)]
@@ -132,9 +139,21 @@ struct Measured {
     timeline: Vec<Timing>,
     /// Peak RSS (KiB) of each provider process.
     peaks: BTreeMap<u32, u64>,
+    /// When terraform was started.
+    started: Option<Instant>,
 }
 
 impl Measured {
+    /// Seconds from terraform's start to the first request the sandbox received, and from
+    /// the last answer to terraform's exit.
+    fn before_and_after_requests(&self) -> Option<(f64, f64)> {
+        let started = self.started?;
+        let first = self.timeline.iter().map(|t| t.arrived).min()?;
+        let last = self.timeline.iter().map(|t| t.answered).max()?;
+        let before = (first - started).as_secs_f64();
+        Some((before, self.wall.as_secs_f64() - (last - started).as_secs_f64()))
+    }
+
     fn provider_processes(&self) -> usize {
         self.peaks.len()
     }
@@ -247,8 +266,13 @@ fn workspace_root() -> PathBuf {
 fn bench(args: &Args, build: Build) -> Result<String, String> {
     let machine = Machine::now();
     let started = Instant::now();
-    eprintln!("expel-bench: building the {} provider", build.name());
-    let binary = build_provider(build);
+    let binary = match &args.provider {
+        Some(binary) => binary.clone(),
+        None => {
+            eprintln!("expel-bench: building the {} provider", build.name());
+            build_provider(build)
+        }
+    };
     let mirror = mirror_of(&binary);
     let starts = time_starts(&binary, args.starts)?;
 
@@ -486,7 +510,7 @@ fn configuration(kind: Kind, size: usize, principals: &[ExtraPrincipal]) -> Stri
             )
         }
         Kind::Lists => {
-            let names: Vec<String> = (0..size).map(|n| format!("Bench {n:04}")).collect();
+            let names: Vec<String> = (0..size).map(|n| format!("bench-{n:04}")).collect();
             format!(
                 "{PROVIDER_BLOCK}\nresource \"expel_context_list\" \"bench\" {{\n  for_each     = toset({})\n  name         = each.key\n  context_type = \"username\"\n  values       = [\"svc-${{each.key}}\", \"breakglass-${{each.key}}\"]\n}}\n",
                 hcl_list(&names)
@@ -527,7 +551,8 @@ fn workload(
     };
     let workspace = Workspace::with_mirror(environment(&sandbox), mirror);
     workspace.config(&configuration(kind, size, &principals));
-    let phases = lifecycle(args, &workspace, Some(&sandbox))?;
+    let label = format!("{kind:?}-{size}-{latency_ms}ms").to_lowercase();
+    let phases = lifecycle(args, &workspace, Some(&sandbox), Some(&label))?;
     Ok(Run {
         kind: Some(kind),
         size,
@@ -548,7 +573,7 @@ fn floor(args: &Args, mirror: &Path, size: usize) -> Result<Run, String> {
         kind: None,
         size,
         latency_ms: 0,
-        phases: lifecycle(args, &workspace, None)?,
+        phases: lifecycle(args, &workspace, None, None)?,
     })
 }
 
@@ -563,7 +588,7 @@ fn big_floor(args: &Args, mirror: &Path, values: usize) -> Result<Run, String> {
         kind: None,
         size: values,
         latency_ms: 0,
-        phases: lifecycle(args, &workspace, None)?,
+        phases: lifecycle(args, &workspace, None, None)?,
     })
 }
 
@@ -572,6 +597,7 @@ fn lifecycle(
     args: &Args,
     workspace: &Workspace,
     sandbox: Option<&Sandbox>,
+    label: Option<&str>,
 ) -> Result<BTreeMap<Phase, Measured>, String> {
     let init = workspace.run(&["init", "-no-color", "-input=false"]);
     if init.code != 0 {
@@ -592,9 +618,39 @@ fn lifecycle(
         let mut command = command;
         command.extend(["-no-color", "-input=false", parallelism.as_str()]);
         let measured = measure(workspace, &command, sandbox, expected)?;
+        eprintln!(
+            "expel-bench:   {} {:.2} s wall, CPU {:.2} s (provider {:.2} s)",
+            phase.name(),
+            measured.wall.as_secs_f64(),
+            measured.cpu_all.as_secs_f64(),
+            measured.cpu_provider.as_secs_f64()
+        );
+        if let (Some(dir), Some(label)) = (&args.timelines, label) {
+            write_timeline(dir, &format!("{label}-{}", phase.name()), &measured.timeline)
+                .map_err(|err| format!("cannot write a timeline into {}: {err}", dir.display()))?;
+        }
         phases.insert(phase, measured);
     }
     Ok(phases)
+}
+
+/// Writes `timeline` as `arrived_ms,answered_ms,route` lines, times from its first arrival.
+fn write_timeline(dir: &Path, name: &str, timeline: &[Timing]) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let Some(first) = timeline.iter().map(|t| t.arrived).min() else {
+        return Ok(());
+    };
+    let mut text = String::from("arrived_ms,answered_ms,route\n");
+    for t in timeline {
+        let _ = writeln!(
+            text,
+            "{:.1},{:.1},{}",
+            (t.arrived - first).as_secs_f64() * 1000.0,
+            (t.answered - first).as_secs_f64() * 1000.0,
+            t.route
+        );
+    }
+    std::fs::write(dir.join(format!("{name}.csv")), text)
 }
 
 /// CPU used by this process's reaped children so far.
@@ -650,6 +706,7 @@ fn measure(
         stats,
         timeline,
         peaks: watched.peaks,
+        started: Some(started),
     })
 }
 
@@ -690,12 +747,15 @@ fn report(
     let _ = writeln!(w, "## Results\n");
     let _ = writeln!(
         w,
-        "Taken {} at commit `{}` by `expel-bench{}` in {:.0} s: provider **{} build** for every figure (times, memory, start), terraform's `-parallelism={}`.\n",
+        "Taken {} at commit `{}` by `expel-bench{}` in {:.0} s: provider **{}** for every figure (times, memory, start), terraform's `-parallelism={}`.\n",
         machine.date,
         machine.commit,
         if args.quick { " --quick" } else { "" },
         took.as_secs_f64(),
-        build.name(),
+        args.provider.as_ref().map_or_else(
+            || format!("{} build", build.name()),
+            |p| format!("binary {}", p.display())
+        ),
         args.parallelism,
     );
     let _ = writeln!(
@@ -726,7 +786,7 @@ fn report(
     let _ = writeln!(w, "### Wall time against terraform's floor\n");
     let _ = writeln!(
         w,
-        "Seconds, and the ratio to the same N of `terraform_data` (the floor, measured in this run). At 50 ms, `vs RT` is the ratio to the floor plus the phase's requests × 50 ms ÷ {} (its round trips at full parallelism). `in flight` is the mean (and highest) number of requests the sandbox was serving at once during the phase. Requests are per resource, the shared lookups and token requests included.\n",
+        "Seconds, and the ratio to the same N of `terraform_data` (the floor, measured in this run). At 50 ms, `vs RT` is the ratio to the floor plus the phase's requests × 50 ms ÷ {} (its round trips at full parallelism). `in flight` is the mean (and highest) number of requests the sandbox was serving at once between the phase's first request and its last answer, and how long terraform ran before the first request and after the last answer. Requests are per resource, the shared lookups and token requests included.\n",
         args.parallelism
     );
     let _ = writeln!(
@@ -739,7 +799,7 @@ fn report(
         .filter(|r| r.kind.is_none())
         .map(|r| (r.size, r))
         .collect();
-    for run in runs {
+    for run in runs.iter().filter(|r| r.kind.is_some()) {
         let Some(floor) = floors.get(&run.size) else {
             continue;
         };
@@ -909,7 +969,12 @@ fn time_row(args: &Args, run: &Run, floor: &Run) -> String {
             "–".into()
         });
         let (mean, max) = ours.in_flight();
-        cells.push(format!("{mean:.1} ({max})"));
+        let edges = ours
+            .before_and_after_requests()
+            .map_or_else(String::new, |(before, after)| {
+                format!("; {before:.2} s before, {after:.2} s after")
+            });
+        cells.push(format!("{mean:.1} ({max}){edges}"));
         per_resource.push(format!(
             "{:.2}",
             ours.api_requests() as f64 / resources as f64
