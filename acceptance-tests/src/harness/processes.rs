@@ -199,11 +199,7 @@ impl Drop for ProviderWatch {
     }
 }
 
-fn sample(
-    root: u32,
-    peaks: &Mutex<BTreeMap<u32, u64>>,
-    cpu: &Mutex<BTreeMap<u32, Duration>>,
-) {
+fn sample(root: u32, peaks: &Mutex<BTreeMap<u32, u64>>, cpu: &Mutex<BTreeMap<u32, Duration>>) {
     for pid in providers_under(root) {
         let rss = peak_rss_kib(pid).unwrap_or(0);
         {
