@@ -813,7 +813,7 @@ fn report(
     let _ = writeln!(w, "### Wall time against terraform's floor\n");
     let _ = writeln!(
         w,
-        "Seconds, and the ratio to the same N of `terraform_data` (the floor, measured in this run). At 50 ms, `vs RT` is the ratio to the floor plus the phase's requests × 50 ms ÷ {} (its round trips at full parallelism). `in flight` is the mean (and highest) number of requests the sandbox was serving at once between the phase's first request and its last answer, and how long terraform ran before the first request and after the last answer. Requests are per resource, the shared lookups and token requests included.\n",
+        "Seconds, and the ratio to the same N of `terraform_data` (the floor, measured in this run). At 50 ms, `vs RT` is the ratio to the floor plus the phase's requests × 50 ms ÷ {} (its round trips at full parallelism). `in flight` is the mean (and highest) number of requests the sandbox was serving at once between the phase's first request and its last answer, and how long terraform ran before the first request and after the last answer. Requests are per resource, shared lookups included, token requests apart (see the next tables).\n",
         args.parallelism
     );
     let _ = writeln!(
@@ -1044,4 +1044,67 @@ fn write_report(path: &Path, report: &str) -> std::io::Result<()> {
         _ => format!("# Benchmarks\n\nWritten by `make bench`.\n\n{BEGIN}\n{report}{END}\n"),
     };
     std::fs::write(path, text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn timing(arrived_ms: u64, answered_ms: u64, origin: Instant) -> Timing {
+        Timing {
+            route: "GET /v1.0/x".into(),
+            arrived: origin + Duration::from_millis(arrived_ms),
+            answered: origin + Duration::from_millis(answered_ms),
+            caller: 1,
+        }
+    }
+
+    #[test]
+    fn in_flight_is_the_mean_and_the_highest_overlap() {
+        let origin = Instant::now();
+        let measured = Measured {
+            timeline: vec![
+                timing(0, 100, origin),
+                timing(0, 100, origin),
+                timing(100, 200, origin),
+            ],
+            ..Measured::default()
+        };
+        let (mean, max) = measured.in_flight();
+        assert!((mean - 1.5).abs() < 1e-9, "{mean}");
+        assert_eq!(max, 2);
+    }
+
+    #[test]
+    fn the_report_replaces_only_the_text_between_the_markers() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let path = dir.path().join("BENCHMARKS.md");
+        std::fs::write(&path, format!("intro\n{BEGIN}\nold\n{END}\noutro\n")).unwrap();
+        write_report(&path, "new\n").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            format!("intro\n{BEGIN}\nnew\n{END}\noutro\n")
+        );
+    }
+
+    #[test]
+    fn a_file_without_markers_gets_a_new_report() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let path = dir.path().join("BENCHMARKS.md");
+        write_report(&path, "new\n").unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(&format!("{BEGIN}\nnew\n{END}")), "{text}");
+    }
+
+    #[test]
+    fn the_round_trips_are_the_requests_at_full_parallelism() {
+        let mut stats = Stats::default();
+        stats.requests.insert("GET /v1.0/x".into(), 200);
+        let measured = Measured {
+            stats,
+            ..Measured::default()
+        };
+        let total = floor_plus_round_trips(Duration::from_secs(1), &measured, 50, 10);
+        assert_eq!(total, Duration::from_secs(2));
+    }
 }
