@@ -11,7 +11,7 @@ PROTOC := $(shell $(CARGO) run -q -p protoc-path)
 endif
 export PROTOC
 
-.PHONY: build sandbox demo test test-faults unit fuzz acceptance testacc testacc-sandbox fmt fmt-check lint check-terraform install release clean
+.PHONY: build sandbox demo test test-faults unit fuzz acceptance testacc testacc-sandbox bench bench-quick fmt fmt-check lint check-terraform install release clean
 
 build: ## Build the provider and the sandbox
 	$(CARGO) build --workspace --bins
@@ -22,10 +22,20 @@ sandbox: ## Start the embedded sandbox in the foreground and print the variables
 demo: check-terraform build ## Start the sandbox, apply examples/quickstart, show a second plan is empty, print what was granted, stop
 	scripts/demo.sh
 
-test: check-terraform fmt-check lint ## Format check, clippy, unit and acceptance tests, the fault profile, then testacc against a separate sandbox process
+test: check-terraform fmt-check lint ## Format check, clippy, unit and acceptance tests, the fault profile, testacc against a separate sandbox process, then the benchmark once in quick mode
 	env -u SANDBOX_FAULTS $(CARGO) test --workspace --all-targets
 	CARGO="$(CARGO)" scripts/test-faults.sh
 	CARGO="$(CARGO)" scripts/testacc-sandbox.sh
+	$(MAKE) --no-print-directory bench-quick
+
+# The full benchmark (N = 10, 100, 500 at 0 and 50 ms, release build): minutes, never in CI.
+bench: check-terraform ## Benchmarks against the embedded sandbox and terraform's floor; prints the tables and writes BENCHMARKS.md
+	$(CARGO) run --release -q -p expel-acceptance-tests --bin expel-bench -- $(BENCH_ARGS)
+
+# Part of `make test`: N = 10 at 0 ms, debug build, nothing written; fails only if the benchmark breaks.
+bench-quick: check-terraform
+	$(CARGO) run -q -p expel-acceptance-tests --bin expel-bench -- --quick >/dev/null
+	@echo "bench-quick: the benchmark ran once at N = 10 (quick mode)"
 
 test-faults: check-terraform ## The acceptance suite again under every sandbox fault at once (SANDBOX_FAULTS=hostile)
 	CARGO="$(CARGO)" scripts/test-faults.sh

@@ -42,6 +42,10 @@ struct Args {
     /// Graph refuses tokens older than this many seconds.
     #[arg(long)]
     token_lifetime_seconds: Option<u64>,
+    /// Seeds this many more service principals (`Benchmark App NNNN`, listed in
+    /// /_sandbox/state), as in a large tenant.
+    #[arg(long, default_value_t = 0)]
+    extra_service_principals: usize,
     /// Where to write the client certificate files (default: a temporary directory).
     #[arg(long)]
     files_dir: Option<PathBuf>,
@@ -188,6 +192,9 @@ fn main() {
             std::process::exit(1);
         }
     };
+    if args.extra_service_principals > 0 {
+        sandbox.with_world(|world| world.add_service_principals(args.extra_service_principals));
+    }
     let seed = sandbox.seed();
     let url = sandbox.url();
     let lines = [

@@ -28,8 +28,28 @@ fn platform() -> String {
     format!("{os}_{arch}")
 }
 
-/// Builds `terraform-provider-expel` (a no-op when up to date) and returns its path.
-fn build_provider() -> PathBuf {
+/// The cargo profile a provider binary is built with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Build {
+    /// `cargo build` (what the acceptance tests use).
+    Debug,
+    /// `cargo build --release` (what users run; benchmarks of memory and start time).
+    Release,
+}
+
+impl Build {
+    /// The profile's directory under the target directory, and its name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Build::Debug => "debug",
+            Build::Release => "release",
+        }
+    }
+}
+
+/// Builds `terraform-provider-expel` with `build` (a no-op when up to date) and returns its
+/// path.
+pub fn build_provider(build: Build) -> PathBuf {
     let root = workspace_root();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut command = Command::new(cargo);
@@ -48,13 +68,16 @@ fn build_provider() -> PathBuf {
             "--bin",
             "terraform-provider-expel",
         ])
+        .args((build == Build::Release).then_some("--release"))
         .status()
         .expect("cargo must be runnable to build the provider");
     assert!(status.success(), "building terraform-provider-expel failed");
     let target_dir = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"));
-    let binary = target_dir.join("debug").join("terraform-provider-expel");
+    let binary = target_dir
+        .join(build.name())
+        .join("terraform-provider-expel");
     assert!(
         binary.is_file(),
         "no provider binary at {}",
@@ -79,33 +102,34 @@ fn describes_running_package(name: &str) -> bool {
         || name.starts_with("CARGO_BIN_EXE_")
 }
 
-/// The freshly built provider binary (built once per test process), for running it by hand
-/// as `terraform-provider-expel discover`.
+/// The freshly built (debug) provider binary, built once per test process, for running it by
+/// hand as `terraform-provider-expel discover`.
 pub fn provider_binary() -> &'static Path {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY.get_or_init(build_provider)
+    BINARY.get_or_init(|| build_provider(Build::Debug))
 }
 
-/// A filesystem mirror holding the freshly built provider as `expel/expel` `PROVIDER_VERSION`,
-/// shared by the tests of this process.
+/// A filesystem mirror (removed when dropped) holding `binary` as `expel/expel`
+/// `PROVIDER_VERSION`.
+pub fn mirror_of(binary: &Path) -> tempfile::TempDir {
+    let dir = tempfile::Builder::new()
+        .prefix("expel-mirror-")
+        .tempdir()
+        .expect("temporary directory for the provider mirror");
+    let package = dir
+        .path()
+        .join("registry.terraform.io/expel/expel")
+        .join(PROVIDER_VERSION)
+        .join(platform());
+    std::fs::create_dir_all(&package).expect("mirror layout");
+    let installed = package.join(format!("terraform-provider-expel_v{PROVIDER_VERSION}"));
+    std::os::unix::fs::symlink(binary, &installed).expect("link the provider into the mirror");
+    dir
+}
+
+/// A filesystem mirror holding the freshly built (debug) provider, shared by the tests of
+/// this process.
 pub fn provider_mirror() -> &'static Path {
-    static MIRROR: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
-    let (_, path) = MIRROR.get_or_init(|| {
-        let binary = provider_binary();
-        let dir = tempfile::Builder::new()
-            .prefix("expel-mirror-")
-            .tempdir()
-            .expect("temporary directory for the provider mirror");
-        let package = dir
-            .path()
-            .join("registry.terraform.io/expel/expel")
-            .join(PROVIDER_VERSION)
-            .join(platform());
-        std::fs::create_dir_all(&package).expect("mirror layout");
-        let installed = package.join(format!("terraform-provider-expel_v{PROVIDER_VERSION}"));
-        std::os::unix::fs::symlink(binary, &installed).expect("link the provider into the mirror");
-        let path = dir.path().to_path_buf();
-        (dir, path)
-    });
-    path
+    static MIRROR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    MIRROR.get_or_init(|| mirror_of(provider_binary())).path()
 }

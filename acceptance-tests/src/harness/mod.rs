@@ -8,7 +8,9 @@ mod target;
 mod tenant;
 mod workspace;
 
-pub use install::{provider_binary, provider_mirror, PROVIDER_VERSION};
+pub use install::{
+    build_provider, mirror_of, provider_binary, provider_mirror, Build, PROVIDER_VERSION,
+};
 pub use target::{
     Credentials, System, Target, TestApp, ANALYST_KEY_VARIABLE, EXPEL_APP_VARIABLE,
     SUMMARY_VARIABLE,

@@ -15,15 +15,31 @@ pub fn proc_available() -> bool {
     Path::new("/proc/self/status").is_file()
 }
 
-/// `(state, parent pid)` from `/proc/<pid>/stat`.
-fn stat(pid: u32) -> Option<(char, u32)> {
+/// The fields of `/proc/<pid>/stat` after the command name: state is the first, parent pid
+/// the second, user and system CPU ticks the 12th and 13th.
+fn stat_fields(pid: u32) -> Option<Vec<String>> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name is in parentheses and may itself hold spaces or parentheses.
     let rest = &text[text.rfind(')')? + 1..];
-    let mut fields = rest.split_whitespace();
-    let state = fields.next()?.chars().next()?;
-    let parent = fields.next()?.parse().ok()?;
+    Some(rest.split_whitespace().map(str::to_owned).collect())
+}
+
+/// `(state, parent pid)` from `/proc/<pid>/stat`.
+fn stat(pid: u32) -> Option<(char, u32)> {
+    let fields = stat_fields(pid)?;
+    let state = fields.first()?.chars().next()?;
+    let parent = fields.get(1)?.parse().ok()?;
     Some((state, parent))
+}
+
+/// CPU time (user and system) `pid` has used so far, while it lives.
+pub fn cpu_time(pid: u32) -> Option<Duration> {
+    let fields = stat_fields(pid)?;
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // SAFETY: sysconf only reads a configuration value.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    let per_second = u64::try_from(per_second).ok().filter(|&t| t > 0)?;
+    Some(Duration::from_micros(ticks * 1_000_000 / per_second))
 }
 
 /// Whether `pid` is a live (not zombie) `terraform-provider-expel` process.
@@ -107,7 +123,17 @@ fn send(signal: &str, target: &str) -> bool {
 pub struct ProviderWatch {
     stop: Arc<AtomicBool>,
     peaks: Arc<Mutex<BTreeMap<u32, u64>>>,
+    cpu: Arc<Mutex<BTreeMap<u32, Duration>>>,
     thread: Option<JoinHandle<()>>,
+}
+
+/// What a [`ProviderWatch`] saw of each provider process, by pid.
+#[derive(Clone, Debug, Default)]
+pub struct Watched {
+    /// Peak resident memory in KiB (0 when it could not be read).
+    pub peaks: BTreeMap<u32, u64>,
+    /// CPU time used as of the last sample (it may have used a little more before it ended).
+    pub cpu: BTreeMap<u32, Duration>,
 }
 
 impl ProviderWatch {
@@ -115,11 +141,12 @@ impl ProviderWatch {
     pub fn start(root: u32, interval: Duration) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let peaks = Arc::new(Mutex::new(BTreeMap::new()));
+        let cpu = Arc::new(Mutex::new(BTreeMap::new()));
         let thread = {
-            let (stop, peaks) = (stop.clone(), peaks.clone());
+            let (stop, peaks, cpu) = (stop.clone(), peaks.clone(), cpu.clone());
             std::thread::spawn(move || {
                 while !stop.load(Ordering::Relaxed) {
-                    sample(root, &peaks);
+                    sample(root, &peaks, &cpu);
                     std::thread::sleep(interval);
                 }
             })
@@ -127,13 +154,14 @@ impl ProviderWatch {
         Self {
             stop,
             peaks,
+            cpu,
             thread: Some(thread),
         }
     }
 
     /// Samples once more now (say, right before a kill).
     pub fn sample_now(&self, root: u32) {
-        sample(root, &self.peaks);
+        sample(root, &self.peaks, &self.cpu);
     }
 
     /// Peak resident memory in KiB of each provider process seen so far, by pid (0 when it
@@ -146,6 +174,15 @@ impl ProviderWatch {
     pub fn finish(mut self) -> BTreeMap<u32, u64> {
         self.halt();
         self.peaks()
+    }
+
+    /// Stops sampling and returns the peaks and CPU times seen.
+    pub fn finish_watched(mut self) -> Watched {
+        self.halt();
+        Watched {
+            peaks: self.peaks(),
+            cpu: self.cpu.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+        }
     }
 
     fn halt(&mut self) {
@@ -162,11 +199,18 @@ impl Drop for ProviderWatch {
     }
 }
 
-fn sample(root: u32, peaks: &Mutex<BTreeMap<u32, u64>>) {
+fn sample(root: u32, peaks: &Mutex<BTreeMap<u32, u64>>, cpu: &Mutex<BTreeMap<u32, Duration>>) {
     for pid in providers_under(root) {
         let rss = peak_rss_kib(pid).unwrap_or(0);
-        let mut peaks = peaks.lock().unwrap_or_else(|p| p.into_inner());
-        let peak = peaks.entry(pid).or_insert(0);
-        *peak = (*peak).max(rss);
+        {
+            let mut peaks = peaks.lock().unwrap_or_else(|p| p.into_inner());
+            let peak = peaks.entry(pid).or_insert(0);
+            *peak = (*peak).max(rss);
+        }
+        if let Some(used) = cpu_time(pid) {
+            let mut cpu = cpu.lock().unwrap_or_else(|p| p.into_inner());
+            let seen = cpu.entry(pid).or_default();
+            *seen = (*seen).max(used);
+        }
     }
 }

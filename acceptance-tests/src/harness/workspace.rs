@@ -65,11 +65,16 @@ impl Workspace {
     /// A fresh directory whose terraform sees `env` (ARM_*, EXPEL_*, …) and nothing of the
     /// caller's provider variables.
     pub fn new(env: Vec<(String, String)>) -> Self {
+        Self::with_mirror(env, provider_mirror())
+    }
+
+    /// [`Workspace::new`] installing the provider from `mirror` (see
+    /// [`super::mirror_of`]) instead of the debug build the tests share.
+    pub fn with_mirror(env: Vec<(String, String)>, mirror: &Path) -> Self {
         let dir = tempfile::Builder::new()
             .prefix("expel-acc-")
             .tempdir()
             .expect("temporary directory for the test workspace");
-        let mirror = provider_mirror();
         let cli_config = format!(
             "provider_installation {{\n  filesystem_mirror {{\n    path    = {mirror:?}\n    include = [\"registry.terraform.io/expel/*\"]\n  }}\n}}\n",
             mirror = mirror.display().to_string(),

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use rand::Rng;
 use serde_json::json;
 
-use super::Shared;
+use super::{Shared, Timing};
 
 fn roll(percent: u8, scale: f64) -> bool {
     percent > 0 && rand::thread_rng().gen_bool((f64::from(percent) * scale / 100.0).clamp(0.0, 1.0))
@@ -51,16 +51,42 @@ fn shaped(status: StatusCode, route: &str, retry_after: Option<u64>) -> Response
 }
 
 /// Counts the request under its route template, then maybe delays it, throttles it, fails
-/// it or loses its answer, as the faults in force say.
+/// it or loses its answer, as the faults in force say; records when it arrived and when its
+/// answer was ready.
 pub async fn inject(
     State(shared): State<Shared>,
     matched: MatchedPath,
     request: Request,
     next: Next,
 ) -> Response {
+    let arrived = std::time::Instant::now();
     let route = matched.as_str().to_owned();
     let key = format!("{} {route}", request.method());
     shared.count(key.clone());
+    let caller = request.headers().get("authorization").map_or(0, |value| {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        value.as_bytes().hash(&mut hasher);
+        hasher.finish()
+    });
+    let response = faulted(&shared, route, key.clone(), request, next).await;
+    shared.record_timing(Timing {
+        route: key,
+        arrived,
+        answered: std::time::Instant::now(),
+        caller,
+    });
+    response
+}
+
+/// The request with the faults in force applied.
+async fn faulted(
+    shared: &Shared,
+    route: String,
+    key: String,
+    request: Request,
+    next: Next,
+) -> Response {
     let caller = request
         .headers()
         .get("authorization")

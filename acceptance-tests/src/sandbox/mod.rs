@@ -159,6 +159,21 @@ impl Stats {
     }
 }
 
+/// When one API request (token, Graph or Workbench) arrived and when its answer left, for
+/// benchmarks that ask how many requests a client keeps in flight.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Timing {
+    /// `METHOD /route/template`, as [`Stats`] counts it.
+    pub route: String,
+    /// When the request arrived.
+    pub arrived: std::time::Instant,
+    /// When its answer (or fault) was ready, after any injected latency.
+    pub answered: std::time::Instant,
+    /// A hash of the request's `Authorization` header (0 without one): requests with the same
+    /// access token or API key share it, and no secret is kept.
+    pub caller: u64,
+}
+
 /// State shared by every handler.
 pub struct Inner {
     world: Mutex<World>,
@@ -171,6 +186,8 @@ pub struct Inner {
     issued_access_tokens: Mutex<Vec<String>>,
     /// The path and query of every request received, oldest first.
     request_uris: Mutex<Vec<String>>,
+    /// When each API request arrived and was answered, oldest first.
+    timeline: Mutex<Vec<Timing>>,
     /// The seed.
     pub seed: Seed,
     /// `http://127.0.0.1:PORT`.
@@ -239,6 +256,17 @@ impl Inner {
     fn reset_stats(&self) {
         self.stats.lock().unwrap_or_else(|p| p.into_inner()).clear();
         self.early.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.timeline
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+
+    fn record_timing(&self, timing: Timing) {
+        let mut timeline = self.timeline.lock().unwrap_or_else(|p| p.into_inner());
+        if timeline.len() < MAX_RECORDED {
+            timeline.push(timing);
+        }
     }
 
     /// Records that `caller` was told to leave `route` alone for `wait`.
@@ -362,6 +390,7 @@ impl Sandbox {
             held: Mutex::default(),
             issued_access_tokens: Mutex::default(),
             request_uris: Mutex::default(),
+            timeline: Mutex::default(),
             seed,
             url,
             page_size: config.page_size.max(1),
@@ -438,7 +467,17 @@ impl Sandbox {
         self.shared.lag()
     }
 
-    /// Starts counting afresh.
+    /// When each API request since start or the last [`Sandbox::reset_stats`] arrived and was
+    /// answered, oldest first.
+    pub fn timeline(&self) -> Vec<Timing> {
+        self.shared
+            .timeline
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Starts counting (and timing) afresh.
     pub fn reset_stats(&self) {
         self.shared.reset_stats();
     }

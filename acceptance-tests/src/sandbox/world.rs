@@ -318,6 +318,15 @@ pub struct CustomApp {
     pub service_principal_id: String,
 }
 
+/// The ids of a service principal made with [`World::add_service_principals`].
+#[derive(Clone, Debug, Serialize)]
+pub struct ExtraPrincipal {
+    /// appId.
+    pub client_id: String,
+    /// The service principal's object id.
+    pub service_principal_id: String,
+}
+
 /// Everything the sandbox holds.
 #[derive(Debug, Default)]
 pub struct World {
@@ -574,6 +583,24 @@ impl World {
             second_organization_id,
         };
         (world, seed)
+    }
+
+    /// Adds `count` service principals of multi-tenant apps (no registration in this tenant,
+    /// like Expel's own app), named `Benchmark App 0001` and on, visible at once: a large
+    /// tenant for benchmarks. Returns their ids in order.
+    pub fn add_service_principals(&mut self, count: usize) -> Vec<ExtraPrincipal> {
+        let first = self.service_principals.len();
+        (0..count)
+            .map(|n| {
+                let client_id = guid();
+                let name = format!("Benchmark App {:04}", first + n);
+                let service_principal_id = self.add_sp(&client_id, &name, Vec::new());
+                ExtraPrincipal {
+                    client_id,
+                    service_principal_id,
+                }
+            })
+            .collect()
     }
 
     /// Adds a custom app registration named `name`, owned by `owner` (a service principal
