@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use clap::{Parser, ValueEnum};
 use expel_acceptance_tests::harness::processes::{self, ProviderWatch};
 use expel_acceptance_tests::harness::{build_provider, mirror_of, Build, Workspace};
-use expel_acceptance_tests::sandbox::world::ExtraPrincipal;
+use expel_acceptance_tests::sandbox::world::{ContextVariable, ExtraPrincipal};
 use expel_acceptance_tests::sandbox::{Faults, Sandbox, SandboxConfig, Stats, Timing};
 
 /// The route of a token request, as the sandbox counts it.
@@ -69,6 +69,13 @@ struct Args {
     /// Values in the one big context list.
     #[arg(long, default_value_t = 5000)]
     big_list_values: usize,
+    /// Users of the tenant the readiness data source checks (10 % without MFA), and members
+    /// of its "Always reset" list.
+    #[arg(long, default_value_t = 10_000)]
+    readiness_users: usize,
+    /// Members of the "Always reset" list the readiness data source checks.
+    #[arg(long, default_value_t = 200)]
+    readiness_members: usize,
     /// terraform's -parallelism (its default is 10).
     #[arg(long, default_value_t = 10)]
     parallelism: usize,
@@ -239,6 +246,8 @@ fn main() {
         args.sizes = vec![10];
         args.latencies = vec![0];
         args.big_list_values = 100;
+        args.readiness_users = 1_000;
+        args.readiness_members = 20;
         args.starts = 3;
         args.build = BuildArg::Debug;
     }
@@ -324,8 +333,21 @@ fn bench(args: &Args, build: Build) -> Result<String, String> {
             latency,
         )?);
     }
+    let mut readiness = Vec::new();
+    for &latency in &args.latencies {
+        eprintln!(
+            "expel-bench: readiness, {} users and {} list members, {latency} ms",
+            args.readiness_users, args.readiness_members
+        );
+        readiness.push(readiness_check(args, mirror.path(), latency)?);
+    }
     let took = started.elapsed();
-    Ok(report(args, build, &machine, &starts, &runs, &big, took))
+    let results = Results {
+        runs,
+        big,
+        readiness,
+    };
+    Ok(report(args, build, &machine, &starts, &results, took))
 }
 
 /// The machine the figures were taken on.
@@ -765,10 +787,10 @@ fn report(
     build: Build,
     machine: &Machine,
     starts: &Starts,
-    runs: &[Run],
-    big: &[Run],
+    results: &Results,
     took: Duration,
 ) -> String {
+    let (runs, big, readiness) = (&results.runs, &results.big, &results.readiness);
     let mut out = String::new();
     let w = &mut out;
     let _ = writeln!(w, "## Results\n");
@@ -840,10 +862,31 @@ fn report(
             let _ = writeln!(w, "{}", time_row(args, run, floor));
         }
     }
-    if let Some(reason) = readiness_pending() {
+    let _ = writeln!(w);
+
+    let _ = writeln!(w, "### Readiness data source\n");
+    let _ = writeln!(
+        w,
+        "One `expel_remediation_readiness` for Reset Credentials, read by a no-change plan, on a tenant of {} users (every tenth without MFA) with an \"Always reset\" list of {} of them; the provider's identity may run every check.\n",
+        args.readiness_users, args.readiness_members
+    );
+    let _ = writeln!(
+        w,
+        "| latency | plan s | Graph requests | of them `$batch` | registration report pages | token requests | Workbench requests |"
+    );
+    let _ = writeln!(w, "|---:|---:|---:|---:|---:|---:|---:|");
+    for run in readiness {
+        let stats = &run.plan.stats;
         let _ = writeln!(
             w,
-            "| readiness data source, 10,000-user tenant | – | – | {reason} | | | | | | | | | | | | |"
+            "| {} ms | {} | {} | {} | {} | {} | {} |",
+            run.latency_ms,
+            seconds(run.plan.wall),
+            stats.graph_total(),
+            stats.count("POST /v1.0/$batch"),
+            stats.count("GET /v1.0/reports/authenticationMethods/userRegistrationDetails"),
+            stats.count(TOKEN_ROUTE),
+            stats.workbench_total(),
         );
     }
     let _ = writeln!(w);
@@ -1024,12 +1067,96 @@ fn time_row(args: &Args, run: &Run, floor: &Run) -> String {
     format!("| {} |", cells.join(" | "))
 }
 
-/// HOOK for the readiness data source on a 10,000-user tenant: why it does not run yet, or
-/// `None` once it does. Issue #14 adds `expel_remediation_readiness` and the sandbox's users;
-/// then seed 10,000 users, read the data source (plan, and N reads), and report it as a
-/// workload like the others instead of this row.
-fn readiness_pending() -> Option<&'static str> {
-    Some("not yet available: the `expel_remediation_readiness` data source is being built (issue #14)")
+/// Everything one run of the benchmark measured.
+struct Results {
+    /// The workloads at each size and latency, and their floors.
+    runs: Vec<Run>,
+    /// The big list and its floors.
+    big: Vec<Run>,
+    /// The readiness data source at each latency.
+    readiness: Vec<ReadinessRun>,
+}
+
+/// One read of `expel_remediation_readiness` for Reset Credentials: a no-change plan (which
+/// reads the data source) against a tenant of `--readiness-users` users, every tenth without
+/// MFA, and an "Always reset" list of `--readiness-members` of them.
+struct ReadinessRun {
+    latency_ms: u64,
+    plan: Measured,
+}
+
+/// Seeds the tenant, applies the configuration (reads only; nothing to create) and times the
+/// no-change plan that reads the data source again.
+fn readiness_check(args: &Args, mirror: &Path, latency_ms: u64) -> Result<ReadinessRun, String> {
+    let sandbox = Sandbox::start(SandboxConfig {
+        faults: Faults {
+            latency_ms: (latency_ms, latency_ms),
+            ..Faults::default()
+        },
+        ..SandboxConfig::default()
+    })
+    .map_err(|err| format!("cannot start the sandbox: {err}"))?;
+    let seed = sandbox.seed().clone();
+    let members: Vec<String> = (0..args.readiness_members)
+        .map(|n| format!("user{:05}@contoso.com", n * 7 % args.readiness_users.max(1)))
+        .collect();
+    let list_id = uuid::Uuid::new_v4().to_string();
+    sandbox.with_world(|world| {
+        // The provider's identity may run every check.
+        for permission in [
+            "User.Read.All",
+            "AuditLog.Read.All",
+            "GroupMember.Read.All",
+            "Organization.Read.All",
+        ] {
+            world.seed_grant(&seed.provider_service_principal_id, permission);
+        }
+        world.directory.add_bulk_users(args.readiness_users, 10);
+        let attributes = serde_json::json!({
+            "name": "Always reset",
+            "context_type": "username",
+            "value_type": "string",
+            "is_array": true,
+            "value": members,
+        });
+        world.context_variables.push(ContextVariable {
+            id: list_id.clone(),
+            organization_id: seed.organization_id.clone(),
+            attributes: attributes.as_object().cloned().unwrap_or_default(),
+        });
+    });
+    let workspace = Workspace::with_mirror(environment(&sandbox), mirror);
+    workspace.config(&format!(
+        "provider \"expel\" {{}}\n\ndata \"expel_remediation_readiness\" \"reset\" {{\n  remediation     = \"reset_credentials\"\n  client_id       = \"{}\"\n  always_list_ids = [\"{list_id}\"]\n}}\n\noutput \"users_without_mfa_count\" {{\n  value = data.expel_remediation_readiness.reset.users_without_mfa_count\n}}\n",
+        seed.expel_app_client_id
+    ));
+    let init = workspace.run(&["init", "-no-color", "-input=false"]);
+    if init.code != 0 {
+        return Err(format!("terraform init failed:\n{}", init.text()));
+    }
+    let parallelism = format!("-parallelism={}", args.parallelism);
+    let apply = [
+        "apply",
+        "-auto-approve",
+        "-no-color",
+        "-input=false",
+        parallelism.as_str(),
+    ];
+    measure(&workspace, &apply, Some(&sandbox), 0)?;
+    let plan = [
+        "plan",
+        "-detailed-exitcode",
+        "-no-color",
+        "-input=false",
+        parallelism.as_str(),
+    ];
+    let plan = measure(&workspace, &plan, Some(&sandbox), 0)?;
+    eprintln!(
+        "expel-bench:   plan {:.2} s wall, {} Graph requests",
+        plan.wall.as_secs_f64(),
+        plan.stats.graph_total()
+    );
+    Ok(ReadinessRun { latency_ms, plan })
 }
 
 /// Replaces the text between the markers in `path` with `report` (or writes a new file).

@@ -439,27 +439,26 @@ impl TenantApi {
         .map(drop)
     }
 
-    /// The list sources of a setting.
-    pub fn list_sources_of(&self, setting_id: &str) -> Result<Vec<Value>, ApiError> {
-        let page = self.workbench(
+    /// The page of a setting's list sources, their context labels included.
+    fn list_source_page(&self, setting_id: &str) -> Result<Value, ApiError> {
+        self.workbench(
             Method::GET,
             &format!(
                 "remediation_action_setting_list_sources?filter[remediation_action_setting][id]={setting_id}&include=context_label&page[limit]=500"
             ),
             None,
-        )?;
+        )
+    }
+
+    /// The list sources of a setting.
+    pub fn list_sources_of(&self, setting_id: &str) -> Result<Vec<Value>, ApiError> {
+        let page = self.list_source_page(setting_id)?;
         Ok(page["data"].as_array().cloned().unwrap_or_default())
     }
 
     /// The context variable ids of a setting's `CONTEXT_LABEL` list sources, sorted.
     pub fn linked_list_ids(&self, setting_id: &str) -> Result<Vec<String>, ApiError> {
-        let page = self.workbench(
-            Method::GET,
-            &format!(
-                "remediation_action_setting_list_sources?filter[remediation_action_setting][id]={setting_id}&include=context_label&page[limit]=500"
-            ),
-            None,
-        )?;
+        let page = self.list_source_page(setting_id)?;
         let labels = page["included"].as_array().cloned().unwrap_or_default();
         let mut ids: Vec<String> = page["data"]
             .as_array()
