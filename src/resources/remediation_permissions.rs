@@ -393,8 +393,18 @@ impl RemediationPermissionsResource {
         wait: Duration,
         diags: &mut Diagnostics,
     ) -> Option<Resolved> {
-        let (resource, app_role_id) = self.resource(graph, remediation, diags).await?;
-        let client = self.client(graph, client_id, kind, wait, diags).await?;
+        // The API and the app are looked up side by side: one round trip, not two. As when
+        // they ran one after the other, an API that fails is the one error shown.
+        let (mut resource_diags, mut client_diags) =
+            (Diagnostics::default(), Diagnostics::default());
+        let (resource, client) = tokio::join!(
+            self.resource(graph, remediation, &mut resource_diags),
+            self.client(graph, client_id, kind, wait, &mut client_diags)
+        );
+        diags.add_diagnostics(resource_diags);
+        let (resource, app_role_id) = resource?;
+        diags.add_diagnostics(client_diags);
+        let client = client?;
         Some(Resolved {
             client,
             resource,

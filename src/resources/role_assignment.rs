@@ -410,7 +410,28 @@ impl RoleAssignmentResource {
         }
         planned.id = Value::Unknown;
         let graph = self.data.graph(diags)?;
-        match self.configured_role(graph, &config, diags).await? {
+        // The role and the principal are looked up side by side: one round trip, not two.
+        let (mut role_diags, mut principal_diags) =
+            (Diagnostics::default(), Diagnostics::default());
+        let principal = planned.principal_id.as_ref_option().cloned();
+        let (role, principal_found) = tokio::join!(
+            self.configured_role(graph, &config, &mut role_diags),
+            async {
+                match &principal {
+                    Some(principal) => {
+                        self.check_principal(graph, principal, &mut principal_diags)
+                            .await
+                    }
+                    None => Some(()),
+                }
+            }
+        );
+        // As when they ran one after the other: a role that fails is the one error shown.
+        diags.add_diagnostics(role_diags);
+        let role = role?;
+        diags.add_diagnostics(principal_diags);
+        principal_found?;
+        match role {
             ConfiguredRole::Known(definition) => {
                 let id = definition_id(&definition);
                 fill_unconfigured(
@@ -423,9 +444,6 @@ impl RoleAssignmentResource {
             ConfiguredRole::NotYetKnown => {
                 fill_unconfigured(&mut planned, &config, Value::Unknown, Value::Unknown);
             }
-        }
-        if let Value::Value(principal) = &planned.principal_id {
-            self.check_principal(graph, principal, diags).await?;
         }
         Some((planned, None))
     }
