@@ -17,7 +17,7 @@ use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{AttributePath, DataSource, Diagnostics};
 
 use crate::framework::diagnostics::{graph_error, workbench_error};
-use crate::framework::{schema, ProviderData};
+use crate::framework::{schema, ProviderData, StringSet};
 use crate::graph::readiness::{
     self, is_missing_licence, DirectoryUser, Standing, UserKey, MESSAGE_TRACE_APP_ID,
 };
@@ -55,9 +55,6 @@ impl RemediationReadinessDataSource {
         Self { data }
     }
 }
-
-/// A set of strings as Terraform sends it.
-pub type StringSet = Value<BTreeSet<Value<String>>>;
 
 /// One prerequisite's outcome, as Terraform sees it.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]

@@ -13,6 +13,7 @@ pub mod resource;
 pub mod schema;
 pub mod timeouts;
 
+use std::collections::BTreeSet;
 use std::sync::{Arc, OnceLock};
 
 use tf_provider::value::Value;
@@ -127,6 +128,17 @@ fn usable<'c, C>(client: &'c Result<C, Unavailable>, diags: &mut Diagnostics) ->
             None
         }
     }
+}
+
+/// A set of strings as Terraform sends it (elements may be unknown at plan time).
+pub type StringSet = Value<BTreeSet<Value<String>>>;
+
+/// The elements of a set, when the set and every element are known.
+pub fn known_set(set: &StringSet) -> Option<BTreeSet<String>> {
+    set.as_ref_option()?
+        .iter()
+        .map(|v| v.as_ref_option().cloned())
+        .collect()
 }
 
 /// Unwraps the state Terraform always sends for this call; `None` (a null object) is how a

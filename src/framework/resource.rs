@@ -9,12 +9,12 @@
 use async_trait::async_trait;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use tf_provider::schema::{Attribute, Block, Description, Schema};
+use tf_provider::schema::{Attribute, Schema};
 use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{AttributePath, Diagnostics, Resource};
 
-use super::present;
 use super::timeouts::{self, Operation, Timeouts};
+use super::{present, schema};
 
 /// A Terraform resource type, written in the house order: model, schema, import ID, validate,
 /// plan, create, read, update, delete.
@@ -97,19 +97,9 @@ pub fn resource_schema(
     description: &str,
     attributes: impl IntoIterator<Item = (&'static str, Attribute)>,
 ) -> Schema {
-    Schema {
-        version: 0,
-        block: Block {
-            version: 0,
-            attributes: attributes
-                .into_iter()
-                .map(|(name, attribute)| (name.to_owned(), attribute))
-                .collect(),
-            blocks: [(timeouts::BLOCK.to_owned(), timeouts::block())].into(),
-            description: Description::markdown(description),
-            ..Default::default()
-        },
-    }
+    let mut schema = schema::data_source(description, attributes);
+    schema.block.blocks = [(timeouts::BLOCK.to_owned(), timeouts::block())].into();
+    schema
 }
 
 /// A [`ResourceType`] served to Terraform.

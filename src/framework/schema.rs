@@ -61,7 +61,8 @@ pub fn typed(
     attribute(attr_type, constraint, description)
 }
 
-/// A data source's schema (version 0): its attributes, described.
+/// A data source's schema (version 0): its attributes, described. A resource's adds its
+/// `timeouts` block to this (`resource::resource_schema`).
 pub fn data_source(
     description: &str,
     attributes: impl IntoIterator<Item = (&'static str, Attribute)>,

@@ -102,6 +102,12 @@ impl Consistency {
         }
     }
 
+    /// The object was written by this provider a moment ago (e.g. a create answered
+    /// "already exists", whose object is looked for now).
+    pub fn just_written() -> Self {
+        Self::after_write(Some(SystemTime::now()))
+    }
+
     /// The object is referenced by a configuration and may have been created moments ago
     /// (e.g. by azuread in the same apply): absence is looked at again for up to `wait`
     /// (and the operation's deadline).

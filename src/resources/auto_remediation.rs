@@ -23,7 +23,7 @@ use tf_provider::{AttributePath, Diagnostics};
 use crate::framework::diagnostics::workbench_error;
 use crate::framework::resource::{resource_schema, ResourceType};
 use crate::framework::timeouts::{self, Timeouts};
-use crate::framework::{known, parsed, schema, ProviderData};
+use crate::framework::{known, known_set, parsed, schema, ProviderData, StringSet};
 use crate::remediation::{ListKind, Remediation, UnknownRemediation};
 use crate::workbench::{
     ListLink, ListType, RemediationSetting, SettingChange, WorkbenchClient, WorkbenchError,
@@ -43,9 +43,6 @@ impl AutoRemediationResource {
         Self { data }
     }
 }
-
-/// A set of strings as Terraform sends it (elements may be unknown at plan time).
-pub type StringSet = Value<BTreeSet<Value<String>>>;
 
 /// The resource's state.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -115,14 +112,6 @@ fn list_type_of(kind: ListKind) -> ListType {
         ListKind::Never => ListType::Deny,
         ListKind::Always => ListType::Allow,
     }
-}
-
-/// The elements of a set, when the set and every element are known.
-fn known_set(set: &StringSet) -> Option<BTreeSet<String>> {
-    set.as_ref_option()?
-        .iter()
-        .map(|v| v.as_ref_option().cloned())
-        .collect()
 }
 
 /// A known set of strings.

@@ -10,7 +10,7 @@
 //! validate, plan, create, read, update, delete, then the trait glue. The data source of the
 //! same name shares the model, the schema and the lookup.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -24,7 +24,7 @@ use super::context_values;
 use crate::framework::diagnostics::workbench_error;
 use crate::framework::resource::{resource_schema, ResourceType};
 use crate::framework::timeouts::{self, Timeouts};
-use crate::framework::{known, parsed, schema, ProviderData};
+use crate::framework::{known, known_set, parsed, schema, ProviderData, StringSet};
 use crate::workbench::{
     ContextList, ContextListSpec, ContextType, WorkbenchClient, WorkbenchError,
 };
@@ -43,9 +43,6 @@ impl ContextListResource {
         Self { data }
     }
 }
-
-/// A set of strings as Terraform sends it (elements may be unknown at plan time).
-pub type StringSet = Value<BTreeSet<Value<String>>>;
 
 /// The resource's state.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -102,18 +99,17 @@ fn values_as_known(context_type: ContextType, remote: &[String], prior: &StringS
             value.to_owned()
         }
     };
-    let spellings: HashMap<String, &str> = known_values(prior)
+    let spellings: HashMap<String, String> = known_set(prior)
         .unwrap_or_default()
         .into_iter()
-        .map(|p| (key(p), p))
+        .map(|p| (key(&p), p))
         .collect();
     let set = remote
         .iter()
         .map(|value| {
             let spelled = spellings
                 .get(&key(value))
-                .copied()
-                .unwrap_or(value.as_str());
+                .map_or(value.as_str(), String::as_str);
             Value::Value(spelled.to_owned())
         })
         .collect();
@@ -136,19 +132,11 @@ fn state_from(list: ContextList, prior: &State) -> State {
     }
 }
 
-/// The values, when every one is known.
-fn known_values(values: &StringSet) -> Option<Vec<&str>> {
-    let set = values.as_ref_option()?;
-    set.iter()
-        .map(|v| v.as_ref_option().map(String::as_str))
-        .collect()
-}
-
 /// What to send to Workbench for a planned state.
 fn spec_of(state: &State, diags: &mut Diagnostics) -> Option<ContextListSpec> {
     let name = known(&state.name, "name", diags)?.clone();
     let context_type = parsed(&state.context_type, "context_type", diags)?;
-    let Some(values) = known_values(&state.values) else {
+    let Some(values) = known_set(&state.values) else {
         diags.error(
             "values are not known",
             "Every value must be known when the list is written.",
@@ -160,7 +148,7 @@ fn spec_of(state: &State, diags: &mut Diagnostics) -> Option<ContextListSpec> {
         name,
         description: state.description.as_ref_option().cloned(),
         context_type,
-        values: values.into_iter().map(str::to_owned).collect(),
+        values: values.into_iter().collect(),
     })
 }
 
@@ -341,7 +329,7 @@ fn validate(state: &State, diags: &mut Diagnostics) {
         },
         _ => None,
     };
-    let Some(values) = known_values(&state.values) else {
+    let Some(values) = known_set(&state.values) else {
         return;
     };
     if values.is_empty() {
@@ -379,6 +367,7 @@ fn validate(state: &State, diags: &mut Diagnostics) {
             AttributePath::new("values"),
         );
     }
+    let values: Vec<&str> = values.iter().map(String::as_str).collect();
     for (first, second) in context_values::duplicates(context_type, &values) {
         diags.error(
             "Duplicate value in values",

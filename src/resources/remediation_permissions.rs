@@ -12,7 +12,7 @@
 
 use std::fmt;
 use std::str::FromStr;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -640,7 +640,7 @@ impl RemediationPermissionsResource {
                         &resolved.resource.id,
                         &resolved.app_role_id,
                         None,
-                        Consistency::after_write(Some(SystemTime::now())),
+                        Consistency::just_written(),
                     )
                     .await;
                 match found {

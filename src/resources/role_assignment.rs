@@ -26,7 +26,7 @@ use crate::framework::resource::{resource_schema, ResourceType};
 use crate::framework::timeouts::{self, Timeouts};
 use crate::framework::{known, schema, ProviderData};
 use crate::graph::consistency::PLAN_REFERENCE_WAIT;
-use crate::graph::{GraphClient, RoleAssignment, RoleDefinition};
+use crate::graph::{Consistency, GraphClient, RoleAssignment, RoleDefinition};
 
 // Model.
 
@@ -527,9 +527,13 @@ impl RoleAssignmentResource {
             // It may be too new to be listed yet (a retried POST whose first answer was lost):
             // look for it as for a fresh write.
             Err(err) if err.is_already_exists() => {
-                let just_written = consistency(&written_now());
                 let found = graph
-                    .find_role_assignment(&principal, &definition, &scope, just_written)
+                    .find_role_assignment(
+                        &principal,
+                        &definition,
+                        &scope,
+                        Consistency::just_written(),
+                    )
                     .await;
                 match found {
                     Ok(Some(existing)) => {
