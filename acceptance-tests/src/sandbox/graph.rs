@@ -360,45 +360,37 @@ async fn get_service_principal(
     }
 }
 
+/// The grants a service principal holds as the resource (`appRoleAssignedTo`) or as the
+/// client (`appRoleAssignments`).
+#[derive(Clone, Copy)]
+enum GrantSide {
+    Resource,
+    Principal,
+}
+
+impl GrantSide {
+    fn relation(self) -> &'static str {
+        match self {
+            GrantSide::Resource => "appRoleAssignedTo",
+            GrantSide::Principal => "appRoleAssignments",
+        }
+    }
+
+    fn holds(self, grant: &Grant, id: &str) -> bool {
+        match self {
+            GrantSide::Resource => grant.resource_id.eq_ignore_ascii_case(id),
+            GrantSide::Principal => grant.principal_id.eq_ignore_ascii_case(id),
+        }
+    }
+}
+
 async fn list_assigned_to(
     State(shared): State<Shared>,
     headers: HeaderMap,
     Path(id): Path<String>,
     Query(query): Q,
 ) -> Response {
-    if let Err(r) = require_with_id(&shared, &headers, READ, &id) {
-        return r;
-    }
-    let filter = match single_filter(&query, GRANT_FILTERS, "AppRoleAssignment", &headers) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
-    let lag = shared.lag();
-    let items = {
-        let world = shared.lock();
-        if !world
-            .service_principals
-            .iter()
-            .any(|sp| sp.id.eq_ignore_ascii_case(&id) && sp.life.readable())
-        {
-            return not_found(&id, &headers);
-        }
-        world
-            .grants
-            .iter()
-            .filter(|g| g.resource_id.eq_ignore_ascii_case(&id) && g.life.listed(lag))
-            .filter(|g| grant_matches(&world, g, filter.as_ref()))
-            .map(|g| grant_json(&world, g))
-            .collect()
-    };
-    collection(
-        &shared,
-        items,
-        &query,
-        &format!("servicePrincipals/{id}/appRoleAssignedTo"),
-        &format!("servicePrincipals('{id}')/appRoleAssignedTo"),
-        &headers,
-    )
+    list_grants(&shared, &headers, &id, &query, GrantSide::Resource)
 }
 
 async fn list_assignments(
@@ -407,10 +399,21 @@ async fn list_assignments(
     Path(id): Path<String>,
     Query(query): Q,
 ) -> Response {
-    if let Err(r) = require_with_id(&shared, &headers, READ, &id) {
+    list_grants(&shared, &headers, &id, &query, GrantSide::Principal)
+}
+
+/// The grants on `side` of the service principal `id`, with the documented filters.
+fn list_grants(
+    shared: &Shared,
+    headers: &HeaderMap,
+    id: &str,
+    query: &[(String, String)],
+    side: GrantSide,
+) -> Response {
+    if let Err(r) = require_with_id(shared, headers, READ, id) {
         return r;
     }
-    let filter = match single_filter(&query, GRANT_FILTERS, "AppRoleAssignment", &headers) {
+    let filter = match single_filter(query, GRANT_FILTERS, "AppRoleAssignment", headers) {
         Ok(f) => f,
         Err(r) => return r,
     };
@@ -420,25 +423,26 @@ async fn list_assignments(
         if !world
             .service_principals
             .iter()
-            .any(|sp| sp.id.eq_ignore_ascii_case(&id) && sp.life.readable())
+            .any(|sp| sp.id.eq_ignore_ascii_case(id) && sp.life.readable())
         {
-            return not_found(&id, &headers);
+            return not_found(id, headers);
         }
         world
             .grants
             .iter()
-            .filter(|g| g.principal_id.eq_ignore_ascii_case(&id) && g.life.listed(lag))
+            .filter(|g| side.holds(g, id) && g.life.listed(lag))
             .filter(|g| grant_matches(&world, g, filter.as_ref()))
             .map(|g| grant_json(&world, g))
             .collect()
     };
+    let relation = side.relation();
     collection(
-        &shared,
+        shared,
         items,
-        &query,
-        &format!("servicePrincipals/{id}/appRoleAssignments"),
-        &format!("servicePrincipals('{id}')/appRoleAssignments"),
-        &headers,
+        query,
+        &format!("servicePrincipals/{id}/{relation}"),
+        &format!("servicePrincipals('{id}')/{relation}"),
+        headers,
     )
 }
 

@@ -179,12 +179,18 @@ fn vendor_json(world: &World, id: &str) -> Option<Value> {
     Some(json!({"type": "vendors", "id": v.id, "attributes": v.attributes}))
 }
 
-/// The organization a filter names, if the key sees it; `None` for every organization it sees.
-fn organization_filter(query: &[(String, String)], orgs: &[String]) -> Vec<String> {
-    match param(query, "filter[organization][id]") {
-        Some(org) => orgs.iter().filter(|o| *o == org).cloned().collect(),
-        None => orgs.to_vec(),
-    }
+/// The organizations a list answers for: those the key sees, narrowed to the one
+/// `filter[organization][id]` names, if any (a refused key is the error answer).
+fn listed_organizations(
+    shared: &Shared,
+    headers: &HeaderMap,
+    query: &[(String, String)],
+) -> Result<Vec<String>, Response> {
+    let orgs = organizations_of(shared, headers)?;
+    Ok(match param(query, "filter[organization][id]") {
+        Some(org) => orgs.into_iter().filter(|o| *o == org).collect(),
+        None => orgs,
+    })
 }
 
 async fn list_settings(
@@ -192,11 +198,10 @@ async fn list_settings(
     headers: HeaderMap,
     Query(query): Params,
 ) -> Response {
-    let orgs = match organizations_of(&shared, &headers) {
+    let orgs = match listed_organizations(&shared, &headers, &query) {
         Ok(o) => o,
         Err(r) => return r,
     };
-    let orgs = organization_filter(&query, &orgs);
     let action_type = param(&query, "filter[action_type]");
     let items = {
         let world = shared.lock();
@@ -591,11 +596,10 @@ async fn list_labels(
     headers: HeaderMap,
     Query(query): Params,
 ) -> Response {
-    let orgs = match organizations_of(&shared, &headers) {
+    let orgs = match listed_organizations(&shared, &headers, &query) {
         Ok(o) => o,
         Err(r) => return r,
     };
-    let orgs = organization_filter(&query, &orgs);
     let title = param(&query, "filter[title]");
     let items = {
         let world = shared.lock();
@@ -757,11 +761,10 @@ async fn list_devices(
     headers: HeaderMap,
     Query(query): Params,
 ) -> Response {
-    let orgs = match organizations_of(&shared, &headers) {
+    let orgs = match listed_organizations(&shared, &headers, &query) {
         Ok(o) => o,
         Err(r) => return r,
     };
-    let orgs = organization_filter(&query, &orgs);
     let name = param(&query, "filter[name]");
     let world = shared.lock();
     let items: Vec<Value> = world
