@@ -400,7 +400,9 @@ fn bad_input_is_refused_before_any_write() {
             "{expected:?} missing from:\n{text}"
         );
     }
-    if let Some(sandbox) = target.sandbox() {
+    // Request counts are exact only where no answer is lost or refused (the fault profile
+    // makes clients retry, as the other request budgets account for).
+    if let Some(sandbox) = target.sandbox().filter(|_| !target.retries_requests()) {
         let stats = sandbox.stats();
         assert_eq!(
             stats.count("GET /api/v2/context_variables"),

@@ -7,7 +7,6 @@
 use expel_acceptance_tests::harness::{Credentials, Target, Workspace};
 use expel_acceptance_tests::sandbox::world::{Life, RoleAssignment};
 use expel_acceptance_tests::sandbox::Sandbox;
-use reqwest::Method;
 use serde_json::{json, Value};
 
 /// The Graph permissions readiness reads with, beyond the provider's own.
@@ -59,7 +58,7 @@ fn create_list(target: &Target, name: &str, context_type: &str, values: &[&str])
     let created = target
         .api()
         .expect("Workbench access")
-        .workbench(Method::POST, "context_variables", Some(body))
+        .create_context_list(body)
         .expect("create the list in Workbench");
     created["data"]["id"].as_str().expect("id").to_owned()
 }

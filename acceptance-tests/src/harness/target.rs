@@ -226,6 +226,13 @@ impl Target {
     }
 
     /// The embedded sandbox, for a test that needs its insides (`reason`: fault injection,
+    /// Whether the fault profile in force makes clients retry (lost, throttled or failed
+    /// answers), so that exact request counts do not hold.
+    pub fn retries_requests(&self) -> bool {
+        fault_profile()
+            .is_some_and(|f| f.throttle_percent + f.server_error_percent + f.reset_percent > 0)
+    }
+
     /// request counts, …); against a real tenant the test is recorded as skipped.
     pub fn sandbox_only(&self, reason: &str) -> Option<&Sandbox> {
         let sandbox = self.sandbox();
